@@ -1,0 +1,1 @@
+"""goescape-bot: review comments on the heap escapes a pull request introduces."""

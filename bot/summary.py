@@ -1,0 +1,71 @@
+"""The sticky summary: one table of the compared functions and the new escapes. Pure.
+
+The same markdown is the pull request's sticky issue comment (behind a marker) and the job's
+step summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.comments import SUMMARY, Links, marker
+from bot.markdown import code, plain
+from hooks.sarif_read import ReportedEscape, SarifReport
+
+TITLE = "### goescape: heap escapes"
+NONE_FOUND = "No new heap escapes."
+
+
+def summary_markdown(
+    report: SarifReport,
+    escapes: Sequence[ReportedEscape],
+    links: Links,
+    notes: Iterable[str] = (),
+) -> str:
+    """`escapes`: the reported (new, unsuppressed) ones."""
+    base = report.base_commit[:12] or "?"
+    head = links.head_sha[:12]
+    lines = [TITLE, "", f"Compared {code(head)} with its merge base {code(base)}."]
+    if report.functions:
+        lines += [
+            "",
+            "| Function | File | Before | After | New |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for f in sorted(report.functions, key=lambda f: (f.path, f.line, f.display)):
+            where = f"[{code(f'{f.path}:{f.line}', in_table=True)}]({links.blob(f.path, f.line)})"
+            lines.append(
+                f"| {code(f.display, in_table=True)} | {where} | {f.before} | {f.after} | {f.new} |"
+            )
+    else:
+        lines += ["", "The change touches no Go function goescape compares."]
+    lines.append("")
+    if escapes:
+        noun = "escape" if len(escapes) == 1 else "escapes"
+        lines += [
+            f"**{len(escapes)} new heap {noun}**",
+            "",
+            "| Line | Function | Compiler |",
+            "| --- | --- | --- |",
+        ]
+        for e in escapes:
+            where = f"[{code(f'{e.path}:{e.line}', in_table=True)}]({links.blob(e.path, e.line)})"
+            lines.append(
+                f"| {where} | {code(e.display, in_table=True)} "
+                f"| {code(e.compiler_message, in_table=True)} |"
+            )
+    else:
+        lines.append(f"**{NONE_FOUND}**")
+    skipped = list(report.notifications)
+    if skipped:
+        lines += ["", "<details><summary>Notes</summary>", ""]
+        lines += [f"- {plain(n)}" for n in skipped]
+        lines += ["", "</details>"]
+    extra = list(notes)
+    if extra:
+        lines += ["", *(plain(n) for n in extra)]
+    return "\n".join(lines) + "\n"
+
+
+def sticky_body(summary: str) -> str:
+    return f"{marker(SUMMARY)}\n{summary}"

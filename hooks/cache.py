@@ -1,0 +1,185 @@
+"""goescape's own cache of the compiler's base-side `-m` text.
+
+The base side of a run is the same for every commit on a branch until the merge base moves,
+so its compiler output is kept per (merge base, package, the package's base files, toolchain,
+flags, target). An entry is one file named by the hash of its key; its first line repeats the
+key and the body's length, so a hash collision, a format change or a torn file reads as a
+miss, never as a wrong answer. Writes go to a temporary file and `os.replace`, which is atomic,
+so concurrent runs see a whole entry or none. Any OSError means "no cache": the cache may make
+a run faster, never make it fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from hooks import __version__
+
+ENV_DIR = "GOESCAPE_CACHE_DIR"
+# Bump when the entry layout or the meaning of a key part changes.
+FORMAT = 1
+# Bound on the entries' total size; eviction trims to _TRIM_TO of it, oldest use first.
+MAX_BYTES = 64 * 1024 * 1024
+_TRIM_TO = 0.8
+# Temporary files older than this belong to a run that was killed mid-write.
+_STALE_TMP_SECONDS = 3600.0
+_TMP_PREFIX = ".tmp-"
+_SUFFIX = ".txt"
+
+
+class CacheKey(NamedTuple):
+    """Everything the base-side compiler output of one package depends on."""
+
+    merge_base: str  # full sha; fixes every in-module dependency and go.mod/go.sum/go.work
+    module_root: str  # absolute path: the go command prints paths relative to it
+    package: str  # import path
+    files: tuple[tuple[str, str], ...]  # (file name, git blob id) of the package's base files
+    go_version: str  # "go1.27.3"
+    goroot: str
+    gcflags: tuple[str, ...]  # e.g. ("-m=2",); order kept, it can matter to the compiler
+    tags: tuple[str, ...]  # build tags; order does not matter
+    goos: str
+    goarch: str
+    cgo_enabled: str
+    goexperiment: str
+    tests: bool  # compiled with the test build (`--tests`)
+    tool_version: str = __version__  # goescape's own version: its parsing may change
+
+
+def _key_line(key: CacheKey) -> str:
+    fields = key._asdict()
+    # Order-insensitive parts are normalised so that equal builds share one entry.
+    fields["files"] = sorted([list(pair) for pair in key.files])
+    fields["tags"] = sorted(key.tags)
+    fields["gcflags"] = list(key.gcflags)
+    fields["format"] = FORMAT
+    return json.dumps(fields, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def digest(key: CacheKey) -> str:
+    """The entry's file name stem: a hash of every part of the key."""
+    return hashlib.sha256(_key_line(key).encode()).hexdigest()
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$GOESCAPE_CACHE_DIR`, else `$XDG_CACHE_HOME/goescape`, else `~/.cache/goescape`."""
+    env = os.environ if environ is None else environ
+    override = env.get(ENV_DIR, "")
+    if override:
+        return Path(override)
+    xdg = env.get("XDG_CACHE_HOME", "")
+    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "goescape"
+    return Path.home() / ".cache" / "goescape"
+
+
+def _entries(directory: Path | None) -> Path:
+    return (directory if directory is not None else cache_dir()) / f"v{FORMAT}"
+
+
+def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
+    """The stored text for `key`, or None (missing, unreadable, torn or another key's)."""
+    path = _entries(directory) / f"{digest(key)}{_SUFFIX}"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header, sep, body = data.partition(b"\n")
+    if not sep:
+        return None
+    try:
+        meta = json.loads(header)
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or meta.get("key") != _key_line(key):
+        return None
+    if meta.get("length") != len(body):
+        return None
+    # Mark the entry as used, for eviction; a read-only cache still answers.
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def store(
+    key: CacheKey, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
+) -> None:
+    """Keep `text` for `key`. Never raises for file-system reasons: the run goes on uncached."""
+    entries = _entries(directory)
+    body = text.encode("utf-8")
+    header = json.dumps({"key": _key_line(key), "length": len(body)}, separators=(",", ":"))
+    tmp_name = ""
+    try:
+        entries.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_SUFFIX, dir=entries)
+        with os.fdopen(fd, "wb") as out:
+            out.write(header.encode() + b"\n" + body)
+        os.replace(tmp_name, entries / f"{digest(key)}{_SUFFIX}")
+        tmp_name = ""
+        _evict(entries, max_bytes)
+    except OSError:
+        pass
+    finally:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def _evict(entries: Path, max_bytes: int) -> None:
+    """Delete the least recently used entries once their total passes `max_bytes`."""
+    now = time.time()
+    sized: list[tuple[float, int, str]] = []
+    total = 0
+    with os.scandir(entries) as it:
+        for item in it:
+            try:
+                st = item.stat()
+            except OSError:
+                continue  # another run removed it
+            if item.name.startswith(_TMP_PREFIX):
+                if now - st.st_mtime > _STALE_TMP_SECONDS:
+                    _unlink_quietly(item.path)
+                continue
+            sized.append((st.st_mtime, st.st_size, item.path))
+            total += st.st_size
+    if total <= max_bytes:
+        return
+    sized.sort()
+    for _mtime, size, path in sized:
+        if total <= max_bytes * _TRIM_TO:
+            break
+        _unlink_quietly(path)
+        total -= size
+
+
+def _unlink_quietly(path: str) -> None:
+    # Concurrent runs may evict the same entry; losing that race is fine.
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def clear(*, directory: Path | None = None) -> int:
+    """Remove every entry (for `goescape --clear-cache` or tests); return how many."""
+    entries = _entries(directory)
+    removed = 0
+    try:
+        names: Sequence[str] = os.listdir(entries)
+    except OSError:
+        return 0
+    for name in names:
+        if name.endswith(_SUFFIX):
+            _unlink_quietly(str(entries / name))
+            removed += 1
+    return removed

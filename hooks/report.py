@@ -1,0 +1,275 @@
+"""Turn a run's Outcome into what the user reads (text) or a program reads (JSON). Pure.
+
+The text report leads with what fails the run, one `path:line:col:` line per escape so
+editors and terminals can jump to it, then the sections that only inform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from hooks import __version__
+from hooks.escapes import LEAK, Escape, FlowStep
+from hooks.hints import category, hint_for
+from hooks.outcome import ABSENT, NEW, Finding, Outcome, Skipped
+
+JSON_SCHEMA_VERSION = 1
+
+_BOLD, _RED, _YELLOW, _DIM, _RESET = "\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
+# A `from ... at path:line[:col]` step whose text already carries its position.
+_ENDS_WITH_POSITION = re.compile(r" at \S.*:\d+(:\d+)?$")
+# Skip reasons that start with a noun we can count: "test file (use --tests)".
+_COUNTABLE = {"file": "files", "package": "packages", "directory": "directories"}
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _sorted(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.ordinal))
+
+
+def _changed_functions(outcome: Outcome) -> int:
+    return sum(1 for s in outcome.functions if s.changed)
+
+
+def _headline(outcome: Outcome) -> str:
+    base = f"(base {outcome.base.commit[:7]}, {outcome.base.how})"
+    counted = outcome.counted()
+    changed = _changed_functions(outcome)
+    if not counted and changed == 0:
+        return f"goescape: no changed Go functions {base}"
+    leaks = sum(1 for f in counted if f.escape.kind == LEAK)
+    heap = len(counted) - leaks
+    parts = []
+    if heap:
+        parts.append(_plural(heap, "new heap escape", "new heap escapes"))
+    if leaks:
+        parts.append(_plural(leaks, "new leaking param", "new leaking params"))
+    what = " and ".join(parts) or "no new heap escapes"
+    where = _plural(changed, "changed function", "changed functions")
+    return f"goescape: {what} in {where} {base}"
+
+
+def _counts(finding: Finding, outcome: Outcome) -> str:
+    if finding.new_function:
+        return "new function"
+    unit = "escapes" if outcome.count_leaks else "heap escapes"
+    return f"{finding.before} -> {finding.after} {unit}"
+
+
+def _step_line(step: FlowStep) -> str:
+    # `from` steps carry the position of the expression they name; `flow:` lines do not.
+    if step.text.startswith("from ") and not _ENDS_WITH_POSITION.search(step.text):
+        col = f":{step.col}" if step.col else ""
+        return f"{step.text} at {step.path}:{step.line}{col}"
+    return step.text
+
+
+def _flow_lines(escape: Escape) -> list[str]:
+    lines = []
+    for step in escape.flow:
+        indent = "      " if step.text.startswith("from ") else "    "
+        lines.append(f"{indent}{_step_line(step)}")
+    if lines:
+        return ["    why:", *("  " + line for line in lines)]
+    return []
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+
+def _entry(
+    finding: Finding, note: str, *, explain: bool, style: _Style, code: str = ""
+) -> list[str]:
+    esc = finding.escape
+    col = f":{esc.col}" if esc.col else ""
+    head = f"{esc.path}:{esc.line}{col}: {finding.display}: {esc.message}"
+    if note:
+        head += f"   ({note})"
+    lines = [style(code, head) if code else head, style(_DIM, f"    hint: {hint_for(esc)}")]
+    if explain:
+        lines.extend(_flow_lines(esc))
+    return lines
+
+
+def _section(title: str, body: list[str], style: _Style) -> list[str]:
+    return ["", style(_YELLOW, title), *body] if body else []
+
+
+def _skipped_line(skipped: tuple[Skipped, ...]) -> str:
+    by_reason: Counter[str] = Counter()
+    kind_of: dict[str, str] = {}
+    for item in skipped:
+        by_reason[item.reason] += 1
+        kind_of.setdefault(item.reason, "file" if item.path.endswith(".go") else "package")
+    parts = []
+    for reason, n in by_reason.items():
+        head, paren, tail = reason.partition(" (")
+        words = head.split(" ")
+        if words[-1] in _COUNTABLE:
+            if n > 1:
+                words[-1] = _COUNTABLE[words[-1]]
+            parts.append(f"{n} {' '.join(words)}{paren}{tail}")
+        else:
+            noun = kind_of[reason]
+            parts.append(f"{_plural(n, noun, _COUNTABLE[noun])} ({reason})")
+    return "skipped: " + ", ".join(parts)
+
+
+def _new_shown(outcome: Outcome) -> list[Finding]:
+    return _sorted(f for f in outcome.findings if f.state == NEW)
+
+
+def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
+    """The report as the user reads it; ends with a newline. `color` adds ANSI codes."""
+    style = _Style(color)
+    counted = _sorted(outcome.counted())
+    counted_set = set(counted)
+    new = _new_shown(outcome)
+    lines = [style(_BOLD, _headline(outcome))]
+
+    for f in counted:
+        note = _counts(f, outcome) + (", caused by this change" if f.induced else "")
+        lines += _entry(f, note, explain=explain, style=style, code=_RED)
+
+    open_new = [f for f in new if f not in counted_set and f.suppressed is None]
+    induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
+    body: list[str] = []
+    for f in induced:
+        body += _entry(f, _counts(f, outcome), explain=explain, style=style)
+    lines += _section(
+        "caused by this change in functions it did not touch"
+        " (not counted; --fail-on-induced counts them):",
+        body,
+        style,
+    )
+
+    body = []
+    for f in new:
+        if f.suppressed is not None and (f.is_heap or outcome.count_leaks):
+            why = f"reason: {f.suppressed}" if f.suppressed else "no reason given"
+            esc = f.escape
+            col = f":{esc.col}" if esc.col else ""
+            body.append(f"{esc.path}:{esc.line}{col}: {f.display}: {esc.message}   ({why})")
+    lines += _section("suppressed by //goescape:ignore (not counted):", body, style)
+
+    body = []
+    if not outcome.count_leaks:
+        for f in open_new:
+            if f.escape.kind == LEAK:
+                note = "new function" if f.new_function else ""
+                if f.induced:
+                    note = "caused by this change"
+                body += _entry(f, note, explain=explain, style=style)
+    lines += _section("new leaking params (not counted; --leaks counts them):", body, style)
+
+    tail = []
+    if outcome.skipped:
+        tail.append(_skipped_line(outcome.skipped))
+    tail += [style(_YELLOW, f"warning: {w}") for w in outcome.warnings]
+    if tail:
+        lines += ["", *tail]
+    return "\n".join(lines) + "\n"
+
+
+def _position(path: str, line: int, col: int) -> dict[str, Any]:
+    return {"path": path, "line": line, "col": col}
+
+
+def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
+    esc = f.escape
+    return {
+        "function": {
+            "package": f.function.package,
+            "receiver": f.function.receiver,
+            "name": f.function.name,
+            "display": f.display,
+        },
+        **_position(esc.path, esc.line, esc.col),
+        "kind": esc.kind,
+        "expression": esc.expr,
+        "message": esc.message,
+        "state": f.state,
+        "counted": counted,
+        "induced": f.induced,
+        "suppressed": f.suppressed is not None,
+        "suppression_reason": f.suppressed,
+        "before": f.before,
+        "after": f.after,
+        "ordinal": f.ordinal,
+        "new_function": f.new_function,
+        "inlined": esc.inlined or None,
+        "inlined_from": _position(*f.inlined_from) if f.inlined_from else None,
+        "hint": hint_for(esc),
+        "hint_category": category(esc),
+        "flow": [{**_position(s.path, s.line, s.col), "text": s.text} for s in esc.flow],
+    }
+
+
+def render_json(outcome: Outcome) -> str:
+    """The outcome as one JSON document (format: docs/output.md); ends with a newline."""
+    counted = _sorted(outcome.counted())
+    counted_set = set(counted)
+    findings = _sorted(outcome.findings)
+    new = [f for f in findings if f.state == NEW]
+    doc: dict[str, Any] = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "goescape", "version": __version__, "go": outcome.go_version},
+        "base": {
+            "commit": outcome.base.commit,
+            "short": outcome.base.commit[:7],
+            "how": outcome.base.how,
+        },
+        "head": {"commit": outcome.head_commit or None, "label": outcome.head_label},
+        "options": {
+            "count_leaks": outcome.count_leaks,
+            "fail_on_induced": outcome.fail_on_induced,
+        },
+        "summary": {
+            "exit_code": 1 if counted else 0,
+            "counted": len(counted),
+            "counted_heap": sum(1 for f in counted if f.is_heap),
+            "counted_leaks": sum(1 for f in counted if f.escape.kind == LEAK),
+            "changed_functions": _changed_functions(outcome),
+            "new": len(new),
+            "new_induced": sum(1 for f in new if f.induced),
+            "new_suppressed": sum(1 for f in new if f.suppressed is not None),
+            "removed": sum(1 for f in findings if f.state == ABSENT),
+            "skipped": len(outcome.skipped),
+            "warnings": len(outcome.warnings),
+        },
+        "counted": [_finding_json(f, True) for f in counted],
+        "findings": [_finding_json(f, f in counted_set) for f in findings],
+        "functions": [
+            {
+                "function": {
+                    "package": s.function.package,
+                    "receiver": s.function.receiver,
+                    "name": s.function.name,
+                    "display": s.display,
+                },
+                "path": s.path,
+                "line": s.line,
+                "changed": s.changed,
+                "new_function": s.new_function,
+                "before": s.before,
+                "after": s.after,
+                "new": s.new,
+            }
+            for s in sorted(outcome.functions, key=lambda s: (s.path, s.line, s.display))
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in outcome.skipped],
+        "warnings": list(outcome.warnings),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import GitRepo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests build real repositories: give git an identity and no user or system config.
+    home = Path(config.rootpath) / ".pytest_cache" / "gitconfig"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    home.write_text(
+        "[user]\n\tname = Test\n\temail = test@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        encoding="utf-8",
+    )
+    os.environ["GIT_CONFIG_GLOBAL"] = str(home)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    os.environ.setdefault("GOTOOLCHAIN", "local")
+    os.environ.setdefault("GOPROXY", "off")
+    os.environ.pop("GOFLAGS", None)
+    for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "GIT_DIR", "GIT_INDEX_FILE"):
+        os.environ.pop(name, None)
+
+
+def _goroot_of(go: str) -> Path:
+    out = subprocess.run([go, "env", "GOROOT"], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip())
+
+
+def goroots() -> list[Path]:
+    """The default `go` first, then every GOROOT listed in GOESCAPE_TEST_GOROOTS."""
+    roots: list[Path] = []
+    go = shutil.which("go")
+    if go:
+        roots.append(_goroot_of(go))
+    for entry in os.environ.get("GOESCAPE_TEST_GOROOTS", "").split(os.pathsep):
+        if entry and Path(entry).is_dir() and Path(entry) not in roots:
+            roots.append(Path(entry))
+    return roots
+
+
+def go_version(goroot: Path) -> str:
+    return (goroot / "VERSION").read_text(encoding="utf-8").split()[0]
+
+
+@pytest.fixture(params=goroots(), ids=lambda p: go_version(p))
+def any_go(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Runs the test once per available Go toolchain, with that `go` first on PATH."""
+    goroot: Path = request.param
+    monkeypatch.setenv("PATH", f"{goroot / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("GOROOT", raising=False)
+    yield goroot
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
