@@ -17,7 +17,9 @@ def _property(text: str) -> str:
 
 def warning(path: str, line: int, title: str, message: str) -> str:
     """`::warning file=...,line=...,title=...::message`, every part escaped."""
-    return f"::warning file={_property(path)},line={line},title={_property(title)}::{_data(message)}"
+    return (
+        f"::warning file={_property(path)},line={line},title={_property(title)}::{_data(message)}"
+    )
 
 
 def escape_warnings(escapes: Iterable[ReportedEscape]) -> list[str]:

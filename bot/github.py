@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 import requests
 from github import Auth, Github, GithubException
 from github.Commit import Commit
+from github.PullRequest import ReviewComment as ReviewCommentInput
 
 from bot.event import PullRequest
 from hooks.errors import FatalError
@@ -69,7 +70,9 @@ def _errors_text(err: GithubException) -> str:
     data = err.data
     parts = [_message(err)]
     if isinstance(data, dict) and isinstance(data.get("errors"), list):
-        parts += [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data["errors"]]
+        parts += [
+            str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data["errors"]
+        ]
     return " ".join(parts)
 
 
@@ -91,7 +94,7 @@ def rate_limit_wait(err: GithubException, now: float, attempt: int, backoff: flo
     reset = _header(err, "X-RateLimit-Reset")
     if _header(err, "X-RateLimit-Remaining") == "0" and reset and reset.isdigit():
         return max(0.0, float(reset) - now) + 1.0
-    return backoff * 2**attempt
+    return float(backoff * 2**attempt)
 
 
 def one_line(err: GithubException) -> str:
@@ -106,10 +109,10 @@ class GitHub:
         api_url: str,
         token: str,
         pr: PullRequest,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,
         pace: float = 1.0,
     ) -> None:
-        self._policy = policy
+        self._policy = policy or RetryPolicy()
         self._gh = Github(
             base_url=api_url.rstrip("/"),
             auth=Auth.Token(token),
@@ -124,7 +127,9 @@ class GitHub:
         self._pr = repo.get_pull(pr.number)
         self._issue = repo.get_issue(pr.number)
         self._head = Commit(
-            self._gh.requester, {}, {"sha": pr.head_sha, "url": f"{repo.url}/commits/{pr.head_sha}"},
+            self._gh.requester,
+            {},
+            {"sha": pr.head_sha, "url": f"{repo.url}/commits/{pr.head_sha}"},
             completed=True,
         )
         self._review_comments: dict[int, Any] = {}
@@ -217,7 +222,7 @@ class GitHub:
         self, body: str, event: str, comments: Iterable[tuple[str, int, str]], nonce: str
     ) -> None:
         """One review anchored to the head commit; comments are (path, line, body) on RIGHT."""
-        payload: list[dict[str, Any]] = [
+        payload: list[ReviewCommentInput] = [
             {"path": path, "line": line, "side": "RIGHT", "body": text}
             for path, line, text in comments
         ]
@@ -253,7 +258,9 @@ class GitHub:
             return True
 
         def landed() -> bool | None:
-            return True if any(c.body.startswith(marker_line) for c in self.issue_comments()) else None
+            return (
+                True if any(c.body.startswith(marker_line) for c in self.issue_comments()) else None
+            )
 
         self._call("creating the summary comment", post, write=True, landed=landed)
 

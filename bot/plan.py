@@ -58,6 +58,7 @@ def counted(escapes: Iterable[ReportedEscape]) -> list[ReportedEscape]:
 def make_plan(
     escapes: Sequence[ReportedEscape],
     anchored: Callable[[str, int], bool],
+    *,
     existing: Sequence[Existing],
     in_reviews: set[str],
     max_comments: int,

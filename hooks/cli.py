@@ -112,7 +112,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(report.render_text(outcome, explain=args.explain))
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
-            _write_sarif(path, outcome, args, argv, code, for_upload=for_upload, directory=directory)
+            _write_sarif(
+                path, outcome, args, argv, code, for_upload=for_upload, directory=directory
+            )
     return code
 
 

@@ -24,8 +24,8 @@ from hooks.errors import FatalError
 # Lines the compiler prints for -m that are not errors.
 _DIAGNOSTIC = re.compile(
     r"(can inline |cannot inline |inlining call to |moved to heap: |leaking param|"
-    r".* escapes to heap|.* does not escape|\s+flow: |\s+from |.* capturing by |parameter .* leaks to |"
-    r"ignoring self-assignment|.* leaks to |mark escaped content|.*: escapes to heap)"
+    r".* escapes to heap|.* does not escape|\s+flow: |\s+from |.* capturing by |"
+    r"parameter .* leaks to |ignoring self-assignment|.* leaks to |mark escaped content)"
 )
 _POSITION = re.compile(r"^(.+?):(\d+):(?:(\d+):)? (.*)$")
 
@@ -100,7 +100,7 @@ def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
         with ThreadPoolExecutor(max_workers=max(1, min(len(builds), os.cpu_count() or 2))) as pool:
             futures = [
                 pool.submit(process.run_text, cmd, cwd=build.module_dir, env=env, check=False)
-                for cmd, build in zip(commands, builds)
+                for cmd, build in zip(commands, builds, strict=True)
             ]
             return [Result(f.result()[0] == 0, f.result()[2]) for f in futures]
 

@@ -125,8 +125,14 @@ def _classify(message: str) -> _Token | None:
     return None
 
 
+# A path with more `:N: ` parts than this is not worth quadratic time on junk lines.
+_MAX_SPLITS = 4
+
+
 def _split(raw: str) -> tuple[_Line, _Token] | None:
-    for match in _POSITION.finditer(raw):
+    for tries, match in enumerate(_POSITION.finditer(raw)):
+        if tries == _MAX_SPLITS:
+            break
         if match.start() == 0:
             continue  # no path before the position
         message = raw[match.end() :]
@@ -168,7 +174,10 @@ def _step_position(rest: str, block: _Block, where: _Line) -> FlowStep:
     spaces: prefer a split whose path the block has already printed, else the last one."""
     fallback: FlowStep | None = None
     at = len(rest)
-    while (at := rest.rfind(" at ", 0, at)) > 0:
+    for _ in range(_MAX_SPLITS):
+        at = rest.rfind(" at ", 0, at)
+        if at <= 0:
+            break
         match = _TRAILING_POSITION.fullmatch(rest, at + 4)
         if match:
             col = match.group(3)

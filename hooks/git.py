@@ -100,13 +100,15 @@ class Git:
         pos = 0
         for path in wanted:
             end = out.index(b"\n", pos)
+            # "<oid> <type> <size>", or "<rev>:<path> missing" where the path may hold spaces.
             header = out[pos:end].split()
+            found = len(header) == 3 and header[2].isdigit()
             pos = end + 1
-            if len(header) == 3 and header[1] == b"blob":
+            if found and header[1] == b"blob":
                 size = int(header[2])
                 result[path] = out[pos : pos + size]
                 pos += size + 1
-            elif len(header) == 3:  # a tree or submodule: not a file
+            elif found:  # a tree or submodule: not a file
                 pos += int(header[2]) + 1
                 result[path] = None
             else:  # "<object> missing"
@@ -115,9 +117,7 @@ class Git:
 
 
 def find_root(cwd: Path) -> Path:
-    code, out, err = process.run_text(
-        ("git", "rev-parse", "--show-toplevel"), cwd=cwd, check=False
-    )
+    code, out, _ = process.run_text(("git", "rev-parse", "--show-toplevel"), cwd=cwd, check=False)
     if code != 0:
         raise FatalError(f"not a git repository: {cwd} (goescape compares git revisions)")
     return Path(out.strip())
@@ -150,7 +150,9 @@ def choose_base(
     if explicit:
         source = "--base" if base_arg else "PRE_COMMIT_FROM_REF"
         if git.commit_of(explicit) is None:
-            raise FatalError(f"{source} {explicit}: no such commit in this repository{_fetch_hint(git)}")
+            raise FatalError(
+                f"{source} {explicit}: no such commit in this repository{_fetch_hint(git)}"
+            )
         candidates = [explicit]
     else:
         candidates = [c for c in (git.upstream(), _origin_head(git)) if c]
@@ -166,11 +168,16 @@ def choose_base(
             )
         return BaseChoice(merge_base, f"merge base of {head_name} and {candidate}")
     # No upstream and no default branch: judge only what is not committed yet.
-    return BaseChoice(git.out("rev-parse", head_rev).strip(), f"{head_name} (no upstream, origin/HEAD, main or master)")
+    return BaseChoice(
+        git.out("rev-parse", head_rev).strip(),
+        f"{head_name} (no upstream, origin/HEAD, main or master)",
+    )
 
 
 def _origin_head(git: Git) -> str | None:
-    code, out = git.run("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
+    code, out = git.run(
+        "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False
+    )
     return out.strip() if code == 0 and out.strip() else None
 
 

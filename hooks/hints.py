@@ -37,84 +37,54 @@ GENERIC = "generic"
 HINTS: dict[str, str] = {
     POINTER_RETURNED: "return the value, not a pointer to it, when the struct is small",
     RETURNED_ALLOCATION: (
-        "a returned slice or map lives on the heap; on hot paths let the caller pass in"
-        " a buffer to fill (an append-style API)"
+        "a returned slice or map lives on the heap; let hot callers pass a buffer in"
     ),
-    ADDRESS_STORED: (
-        "its address is kept beyond the call (a global, a heap object, a callee that"
-        " stores it); store or pass a copy instead of a pointer"
-    ),
+    ADDRESS_STORED: "its address is kept past the call (global, heap object, callee); keep a copy",
     MOVED_GENERIC: (
-        "its address outlives the call (returned, stored or captured); keep the pointer"
-        " local, or share a copy of the value"
+        "its address outlives the call; return or store the value, not a pointer to it, when small"
     ),
     CLOSURE_CAPTURE: (
-        "a closure that outlives the call captures it by reference; pass it to the func"
-        " literal as an argument instead"
+        "a closure that outlives the call shares it; pass it to the func literal instead"
     ),
     CLOSURE: (
-        "a func literal that outlives the call (returned, stored, started with go) is"
-        " heap-allocated with its captures; use a named function and pass values as arguments"
+        "a func literal that is returned, stored or run with go allocates; pass values as arguments"
     ),
-    SLICE_GROWTH: (
-        "append outgrows the slice onto the heap; preallocate with make([]T, 0, n) when"
-        " the length is known, or reuse a buffer"
-    ),
+    SLICE_GROWTH: "append grows onto the heap; preallocate with make([]T, 0, n) or reuse a buffer",
     NON_CONSTANT_SIZE: (
-        "make with a size known only at run time is heap-allocated; use a constant size"
-        " (or a fixed array) when there is a small upper bound"
+        "make with a run-time size allocates; use a constant size if a small bound exists"
     ),
-    TOO_LARGE: (
-        "too large for the stack; allocate it once and reuse it (a field, a sync.Pool),"
-        " or make it smaller"
-    ),
+    TOO_LARGE: "too large for the stack; allocate it once and reuse it, or make it smaller",
     VARIADIC: (
-        "the callee keeps the implicit slice of its ... parameter; pass a slice you reuse,"
-        " or give hot paths a non-variadic variant"
+        "the callee keeps its ... slice; pass a slice you reuse, or add a non-variadic variant"
     ),
     INTERFACE_ARGUMENT: (
-        "boxed into an interface for a ...any call (fmt, log); on hot paths format with"
-        " strconv.Append* into a reused buffer, or log only when enabled"
+        "boxed for a ...any call (fmt, log); on hot paths use strconv.Append* instead"
     ),
     INTERFACE: (
-        "converting to an interface (any, error) that outlives the call boxes the value;"
-        " keep the concrete type, or box it once outside the hot path"
+        "boxed into an interface that outlives the call; keep the concrete type on hot paths"
     ),
     ALLOCATION_KEPT: (
-        "the allocation outlives the call (stored, boxed or passed to code that keeps it);"
-        " keep it local, or let the caller supply the storage"
+        "the allocation outlives the call (returned, stored, boxed); keep it local or reuse it"
     ),
-    STRING_CONCAT: (
-        "the concatenated string outlives the call; build it with strings.Builder"
-        " (Grow first) or append to a reused []byte"
-    ),
+    STRING_CONCAT: "the concatenation outlives the call; use strings.Builder or a reused []byte",
     STRING_CONVERSION: (
-        "converting between string and []byte copies to the heap when the result outlives"
-        " the call; keep one representation, or convert where it is consumed"
+        "string/[]byte conversion copies to the heap; keep one form, convert where used"
     ),
     METHOD_VALUE: (
-        "a method value (x.M not called) allocates a closure bound to x; call the method"
-        " directly, or pass x and use the method expression T.M"
+        "a method value (x.M not called) allocates a bound closure; call the method instead"
     ),
     SELECTOR: (
-        "a method value (x.M not called) allocates a bound closure, and a field put in an"
-        " interface is boxed; call the method directly, or keep the concrete type"
+        "a method value allocates a closure; a boxed field is copied; call it, or keep the type"
     ),
     LEAK_TO_HEAP: (
-        "the parameter is kept beyond the call, so what callers pass here escapes;"
-        " use it only during the call, or copy what you keep"
+        "the parameter is kept past the call, so callers' arguments escape; copy what you keep"
     ),
-    LEAK_CONTENT: (
-        "what the parameter points to is kept beyond the call, so callers' pointed-to"
-        " values escape; copy what you keep"
-    ),
+    LEAK_CONTENT: "what the parameter points to is kept past the call; callers' pointees escape",
     LEAK_TO_RESULT: (
-        "the parameter flows to a result; callers' arguments escape only if they keep the"
-        " result (often harmless)"
+        "the parameter flows to a result; callers' arguments escape only if they keep it"
     ),
     GENERIC: (
-        "this allocation outlives the call; keep it local, reuse it, or let the caller"
-        " supply the storage"
+        "this allocation outlives the call; keep it local, reuse it, or let the caller provide it"
     ),
 }
 

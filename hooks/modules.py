@@ -18,9 +18,7 @@ def parse_module_path(gomod: bytes) -> str | None:
         line = raw.split("//", 1)[0].strip()
         if line.startswith("module") and line[6:7] in (" ", "\t", '"'):
             value = line[6:].strip()
-            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-                value = value[1:-1]
-            elif value.startswith("`") and value.endswith("`") and len(value) >= 2:
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in '"`':
                 value = value[1:-1]
             return value or None
     return None

@@ -96,7 +96,9 @@ class Package(NamedTuple):
     import_path: str
 
 
-def analyse(cwd: Path, options: Options, env: Mapping[str, str], progress: Callable[[str], None]) -> Outcome:
+def analyse(
+    cwd: Path, options: Options, env: Mapping[str, str], progress: Callable[[str], None]
+) -> Outcome:
     root = git.find_root(cwd)
     repo = git.Git(root)
     head = git.choose_head(repo, options.head, env)
@@ -108,11 +110,15 @@ def analyse(cwd: Path, options: Options, env: Mapping[str, str], progress: Calla
     untracked = repo.untracked() if not head.commit else []
     changes += [_untracked_change(root, p) for p in untracked if p.endswith(".go")]
 
-    base_side = Side(repo, base.commit, frozenset(repo.differing_paths(base.commit)) | frozenset(untracked))
+    base_side = Side(
+        repo, base.commit, frozenset(repo.differing_paths(base.commit)) | frozenset(untracked)
+    )
     head_side = Side(
         repo,
         head.commit or None,
-        frozenset(repo.differing_paths(head.commit)) | frozenset(untracked) if head.commit else frozenset(),
+        frozenset(repo.differing_paths(head.commit)) | frozenset(untracked)
+        if head.commit
+        else frozenset(),
     )
 
     touched: dict[FunctionId, str] = {}  # -> head file
@@ -133,11 +139,15 @@ def analyse(cwd: Path, options: Options, env: Mapping[str, str], progress: Calla
             continue
         module = modules.find_module(change.path, head_side.read)
         if module is None:
-            raise FatalError(f"{change.path} is outside any Go module (no go.mod in its directory or above)")
+            raise FatalError(
+                f"{change.path} is outside any Go module (no go.mod in its directory or above)"
+            )
         directory = posixpath.dirname(change.path)
         package = Package(module, directory, modules.import_path(module, directory))
         package_id = _package_id(package, gofile)
-        for receiver, name in functions.touched_functions(gofile, change.added_lines, change.deleted_after):
+        for receiver, name in functions.touched_functions(
+            gofile, change.added_lines, change.deleted_after
+        ):
             touched.setdefault(FunctionId(package_id, receiver, name), change.path)
         packages.setdefault(directory, package)
 
@@ -151,7 +161,12 @@ def analyse(cwd: Path, options: Options, env: Mapping[str, str], progress: Calla
         go, version, repo, base, head_side, base_side, list(packages.values()), options, env
     )
     if base_broken:
-        skipped.append(Skipped(base_broken, "does not compile at base (--allow-broken-base: compared against nothing)"))
+        skipped.append(
+            Skipped(
+                base_broken,
+                "does not compile at base (--allow-broken-base: compared against nothing)",
+            )
+        )
 
     head_escapes = _attribute(escapes.parse(head_text), packages, head_side)
     base_escapes = _attribute(escapes.parse(base_text), packages, base_side)
@@ -180,10 +195,22 @@ def analyse(cwd: Path, options: Options, env: Mapping[str, str], progress: Calla
 
 
 def _empty(
-    base: BaseChoice, head: git.Head, options: Options, version: str, skipped: Iterable[Skipped] = ()
+    base: BaseChoice,
+    head: git.Head,
+    options: Options,
+    version: str,
+    skipped: Iterable[Skipped] = (),
 ) -> Outcome:
     return Outcome(
-        base, head.commit, head.label, (), (), tuple(skipped), (), version, options.leaks,
+        base,
+        head.commit,
+        head.label,
+        (),
+        (),
+        tuple(skipped),
+        (),
+        version,
+        options.leaks,
         options.fail_on_induced,
     )
 
@@ -215,7 +242,11 @@ def _overlay(side: Side, root: Path) -> dict[str, bytes | None]:
     """What to lay over the working tree so the compiler sees `side`."""
     if side.commit is None:
         return {}
-    relevant = [p for p in side.differing if p.endswith(_BUILD_SUFFIXES) or posixpath.basename(p) in _MODULE_FILES]
+    relevant = [
+        p
+        for p in side.differing
+        if p.endswith(_BUILD_SUFFIXES) or posixpath.basename(p) in _MODULE_FILES
+    ]
     side.prefetch(relevant)
     return {str(root / p): side.read(p) for p in relevant}
 
@@ -254,7 +285,8 @@ def _compile(
             module_dir, patterns, head_overlay, options.tests, options.tags, options.explain
         )
         at_base = [
-            p for p in members
+            p
+            for p in members
             if any(_buildable(f, options.tests) for f in base_side.go_files(p.directory))
         ]
         if not at_base:
@@ -369,7 +401,8 @@ def _attribute(
             continue
         seen.add(key)
         flow = tuple(
-            step._replace(path=_in_package(step.path, package, side) or step.path) for step in escape.flow
+            step._replace(path=_in_package(step.path, package, side) or step.path)
+            for step in escape.flow
         )
         result.append((function, escape._replace(path=path, flow=flow)))
     return result
@@ -409,7 +442,9 @@ def _declarations(
                 )
             if gofile.init_spans:
                 init = FunctionId(package_id, "", functions.INIT)
-                index.setdefault(init, comparison.Declaration(functions.INIT, path, gofile.init_spans[0][0]))
+                index.setdefault(
+                    init, comparison.Declaration(functions.INIT, path, gofile.init_spans[0][0])
+                )
     return index
 
 

@@ -132,7 +132,7 @@ def _new_shown(outcome: Outcome) -> list[Finding]:
 
 
 def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
-    """The report as the user reads it; ends with a newline. `color` adds ANSI codes."""
+    """The report as the user reads it, without a final newline. `color` adds ANSI codes."""
     style = _Style(color)
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
@@ -180,7 +180,7 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     tail += [style(_YELLOW, f"warning: {w}") for w in outcome.warnings]
     if tail:
         lines += ["", *tail]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def _position(path: str, line: int, col: int) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
 
 
 def render_json(outcome: Outcome) -> str:
-    """The outcome as one JSON document (format: docs/output.md); ends with a newline."""
+    """The outcome as one JSON document (format: docs/output.md), without a final newline."""
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
     findings = _sorted(outcome.findings)
@@ -272,4 +272,4 @@ def render_json(outcome: Outcome) -> str:
         "skipped": [{"path": s.path, "reason": s.reason} for s in outcome.skipped],
         "warnings": list(outcome.warnings),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -131,8 +131,7 @@ def parse(data: object) -> SarifReport:
         head_commit=_str(props.get("headCommit", ""), "headCommit"),
         escapes=escapes,
         functions=tuple(
-            _function(_obj(f, "a function"))
-            for f in _list(props.get("functions", []), "functions")
+            _function(_obj(f, "a function")) for f in _list(props.get("functions", []), "functions")
         ),
         notifications=tuple(_text(_obj(n, "a notification"), "notification") for n in notes),
         exit_code=_int(invocation["exitCode"], "exitCode") if "exitCode" in invocation else None,
@@ -141,7 +140,9 @@ def parse(data: object) -> SarifReport:
         base_how=_str(props.get("baseHow", ""), "baseHow"),
         head_label=_str(props.get("headLabel", ""), "headLabel"),
         count_leaks=bool(props.get("countLeaks", False)),
-        category=_str(_obj(run.get("automationDetails", {}), "automationDetails").get("id", ""), "id"),
+        category=_str(
+            _obj(run.get("automationDetails", {}), "automationDetails").get("id", ""), "id"
+        ),
     )
 
 

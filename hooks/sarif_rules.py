@@ -156,9 +156,7 @@ LEAKING_PARAMETER = Rule(
         "copy the value instead of keeping the pointer, or make the function take the value "
         "rather than a pointer when it needs to keep it."
     ),
-    before=(
-        "var last *Point\n\nfunc Remember(p *Point) {\n\tlast = p // leaking param: p\n}"
-    ),
+    before=("var last *Point\n\nfunc Remember(p *Point) {\n\tlast = p // leaking param: p\n}"),
     after=("var last Point\n\nfunc Remember(p *Point) {\n\tlast = *p // copies the value\n}"),
     hint="Keep a copy of the value instead of the pointer, so callers' arguments can stay on their stack.",
 )
@@ -184,8 +182,7 @@ INDUCED_ESCAPE = Rule(
         "whose author may not expect it."
     ),
     fix=(
-        "fix the escape in the changed callee (see the related location); the caller needs "
-        "no edit."
+        "fix the escape in the changed callee (see the related location); the caller needs no edit."
     ),
     before=(
         "func label(n int) string { return fmt.Sprint(n) } // changed\n\n"

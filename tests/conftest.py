@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,13 +49,13 @@ def go_version(goroot: Path) -> str:
     return (goroot / "VERSION").read_text(encoding="utf-8").split()[0]
 
 
-@pytest.fixture(params=goroots(), ids=lambda p: go_version(p))
-def any_go(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+@pytest.fixture(params=goroots(), ids=go_version)
+def any_go(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Runs the test once per available Go toolchain, with that `go` first on PATH."""
     goroot: Path = request.param
     monkeypatch.setenv("PATH", f"{goroot / 'bin'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("GOROOT", raising=False)
-    yield goroot
+    return goroot
 
 
 @pytest.fixture

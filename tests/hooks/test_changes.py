@@ -140,6 +140,7 @@ def fc(
     status: str,
     added: set[int] | None = None,
     deleted_after: set[int] | None = None,
+    *,
     binary: bool = False,
 ) -> FileChange:
     return FileChange(
@@ -167,7 +168,7 @@ SCENARIOS: dict[str, Scenario] = {
             )
         },
         (),
-        [fc("m.go", "m.go", "M", {2, 19, 20}, {3})],
+        [fc("m.go", "m.go", "M", {2, 19, 20}, {4})],
     ),
     "delete-first-and-last-lines": (
         {"m.go": LINES},
