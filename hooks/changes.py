@@ -106,7 +106,7 @@ def _side_path(rest: str, prefix: str) -> str | None:
     """The path of a `---`/`+++` line (None for /dev/null)."""
     # Git ends the name with a tab when it contains a space (for GNU patch); a real tab in
     # a name would be quoted, so the tab is never part of it.
-    pass
+    rest = rest.removesuffix("\t")
     if rest == "/dev/null":
         return None
     return _strip_prefix(unquote_path(rest), prefix)

@@ -107,9 +107,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
     code = EXIT_NEW_ESCAPES if outcome.counted() else EXIT_CLEAN
     if args.format == "json":
-        print(report.render_json(outcome))
+        sys.stdout.write(report.render_json(outcome))
     else:
-        print(report.render_text(outcome, explain=args.explain))
+        sys.stdout.write(report.render_text(outcome, explain=args.explain))
+    sys.stdout.flush()
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
             _write_sarif(

@@ -56,11 +56,20 @@ def _headline(outcome: Outcome) -> str:
     return f"goescape: {what} in {where} {base}"
 
 
-def _counts(finding: Finding, outcome: Outcome) -> str:
+def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) -> str:
+    """What goes in the parentheses after an escape: counts, new function, causes."""
+    parts = []
     if finding.new_function:
-        return "new function"
-    unit = "escapes" if outcome.count_leaks else "heap escapes"
-    return f"{finding.before} -> {finding.after} {unit}"
+        parts.append("new function")
+    elif counts:
+        unit = "escapes" if outcome.count_leaks else "heap escapes"
+        parts.append(f"{finding.before} -> {finding.after} {unit}")
+    if induced and finding.induced:
+        parts.append("caused by this change")
+    if finding.escape.inlined:
+        # The escape sits in the caller because the callee's body was inlined there.
+        parts.append(f"via inlined {finding.escape.inlined}")
+    return ", ".join(parts)
 
 
 def _step_line(step: FlowStep) -> str:
@@ -140,14 +149,15 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     lines = [style(_BOLD, _headline(outcome))]
 
     for f in counted:
-        note = _counts(f, outcome) + (", caused by this change" if f.induced else "")
+        note = _note(f, outcome, counts=True, induced=True)
         lines += _entry(f, note, explain=explain, style=style, code=_RED)
 
     open_new = [f for f in new if f not in counted_set and f.suppressed is None]
     induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
     body: list[str] = []
     for f in induced:
-        body += _entry(f, _counts(f, outcome), explain=explain, style=style)
+        note = _note(f, outcome, counts=True, induced=False)  # the title says it
+        body += _entry(f, note, explain=explain, style=style)
     lines += _section(
         "caused by this change in functions it did not touch"
         " (not counted; --fail-on-induced counts them):",
@@ -168,9 +178,8 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     if not outcome.count_leaks:
         for f in open_new:
             if f.escape.kind == LEAK:
-                note = "new function" if f.new_function else ""
-                if f.induced:
-                    note = "caused by this change"
+                # Heap escape counts say nothing about a leak.
+                note = _note(f, outcome, counts=False, induced=True)
                 body += _entry(f, note, explain=explain, style=style)
     lines += _section("new leaking params (not counted; --leaks counts them):", body, style)
 

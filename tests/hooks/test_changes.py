@@ -74,6 +74,12 @@ HEADER = "diff --git a/f.go b/f.go\nindex 1111111..2222222 100644\n--- a/f.go\n+
             id="content-that-looks-like-headers",
         ),
         pytest.param(
+            "@@ -1 +0,0 @@\n--- a/evil.go\n@@ -5,0 +4 @@\n++++ b/evil.go\n",
+            {4},
+            {0},
+            id="one-line-hunks-that-look-like-headers",
+        ),
+        pytest.param(
             "@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+a\n",
             {1},
             set(),
@@ -274,6 +280,12 @@ SCENARIOS: dict[str, Scenario] = {
         {"h.txt": b"keep\n++ b/z\ndiff --git a/q b/q\n@@ -1 +1 @@\n"},
         (),
         [fc("h.txt", "h.txt", "M", {2, 3, 4}, {0})],
+    ),
+    "single-lines-that-look-like-headers": (
+        {"h.txt": b"-- a/x\nkeep\n"},
+        {"h.txt": b"keep\n++ b/y\n"},
+        (),
+        [fc("h.txt", "h.txt", "M", {2}, {0})],
     ),
     "line-separators-and-crlf": (
         {"s.go": b"a\r\nb\r\nc\r\n"},

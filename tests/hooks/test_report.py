@@ -265,7 +265,8 @@ def test_induced_escapes_are_shown_apart_and_not_counted() -> None:
         "",
         "caused by this change in functions it did not touch"
         " (not counted; --fail-on-induced counts them):",
-        "app/app.go:8:22: Use: moved to heap: geom.p   (0 -> 1 heap escapes)",
+        "app/app.go:8:22: Use: moved to heap: geom.p"
+        "   (0 -> 1 heap escapes, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
     )
     assert outcome.counted() == []
@@ -284,7 +285,7 @@ def test_fail_on_induced_counts_them_in_the_main_list() -> None:
     assert render_text(outcome, explain=False) == _lines(
         f"goescape: 1 new heap escape in 1 changed function {HEADLINE_BASE}",
         "app/app.go:8:22: Use: moved to heap: geom.p"
-        "   (0 -> 1 heap escapes, caused by this change)",
+        "   (0 -> 1 heap escapes, caused by this change, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
     )
 

@@ -389,7 +389,7 @@ def test_columns_are_converted_only_when_needed() -> None:
         asked.append(line)
         return "\tp := \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9 ".encode()
 
-    res = result_of(fx.NEW_POINT, source=source)
+    res = result_of(fx.NEW_POINT, fx.OUTCOME._replace(findings=(fx.NEW_POINT,)), source=source)
     assert res["locations"][0]["physicalLocation"]["region"]["startColumn"] == 2
     flow = res["codeFlows"][0]["threadFlows"][0]["locations"]
     # Byte 9 is the second byte of the first é: seven code units precede it.

@@ -491,3 +491,56 @@ def test_staged_content_is_what_counts_in_a_commit_hook(
     code, doc = goescape(geom, capsys, "--base", "HEAD")
     assert code == 1
     assert new_escapes(doc) == [("geom/extra.go", 3, "Extra", "moved to heap: v")]
+
+
+def test_build_tags_apply_to_both_sides(geom: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    geom.write(
+        "geom/special.go",
+        """
+        //go:build special
+
+        package geom
+
+        func Special() int { x := 1; return x }
+        """,
+    )
+    geom.commit("special")
+    geom.write(
+        "geom/special.go",
+        geom.read("geom/special.go").replace(
+            "int { x := 1; return x }", "*int { x := 1; return &x }"
+        ),
+    )
+    code, doc = goescape(geom, capsys, "--base", "HEAD")
+    assert (code, doc["counted"]) == (0, [])  # excluded from the default build
+    code, doc = goescape(geom, capsys, "--base", "HEAD", "--tags", "special")
+    assert code == 1
+    assert new_escapes(doc) == [("geom/special.go", 5, "Special", "moved to heap: x")]
+
+
+def test_escape_of_an_inlined_callee_points_at_it(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom.write(
+        "geom/make.go",
+        """
+        package geom
+
+        var keep *Point
+
+        func newPoint() *Point { return &Point{} }
+
+        func Use() {
+        	_ = 1
+        }
+        """,
+    )
+    geom.commit("make")
+    geom.write("geom/make.go", geom.read("geom/make.go").replace("\t_ = 1", "\tkeep = newPoint()"))
+    code, doc = goescape(geom, capsys, "--base", "HEAD")
+    assert code == 1
+    [finding] = doc["counted"]
+    assert (finding["line"], finding["function"]["display"]) == (8, "Use")
+    assert finding["message"] == "&Point{} escapes to heap"
+    assert finding["inlined"] == "newPoint"
+    assert finding["inlined_from"] == {"path": "geom/make.go", "line": 5, "col": 1}
