@@ -158,5 +158,5 @@ def review_body(
             ]
     notes = list(notes)
     if notes:
-        lines += ["", *(plain(n) for n in notes)]
+        lines += ["", *notes]  # our own sentences, not source text
     return "\n".join(lines) + "\n"

@@ -196,8 +196,10 @@ class GitHub:
         def fetch() -> list[ReviewComment]:
             found = list(self._pr.get_review_comments())
             self._review_comments = {c.id: c for c in found}
+            # GitHub leaves `in_reply_to_id` out of top-level comments, and PyGithub would
+            # fetch each comment again to look for it: read the listed data as it came.
             return [
-                ReviewComment(c.id, c.body or "", c.raw_data.get("in_reply_to_id")) for c in found
+                ReviewComment(c.id, c.body or "", c._rawData.get("in_reply_to_id")) for c in found
             ]
 
         return self._call("listing review comments", fetch)

@@ -63,7 +63,7 @@ def summary_markdown(
         lines += ["", "</details>"]
     extra = list(notes)
     if extra:
-        lines += ["", *(plain(n) for n in extra)]
+        lines += ["", *extra]  # our own sentences, not source text
     return "\n".join(lines) + "\n"
 
 

@@ -107,10 +107,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
     code = EXIT_NEW_ESCAPES if outcome.counted() else EXIT_CLEAN
     if args.format == "json":
-        sys.stdout.write(report.render_json(outcome))
+        print(report.render_json(outcome))
     else:
-        sys.stdout.write(report.render_text(outcome, explain=args.explain))
-    sys.stdout.flush()
+        print(report.render_text(outcome, explain=args.explain))
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
             _write_sarif(
@@ -156,7 +155,9 @@ def _write_sarif(
             source=sarif.git_source(root, outcome),
         )
     except OSError as err:
-        raise FatalError(f"cannot write SARIF to {path}: {err.strerror}") from None
+        # Name the culprit when it is not the file itself (a parent that is a file, say).
+        culprit = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
+        raise FatalError(f"cannot write SARIF to {path}: {err.strerror}{culprit}") from None
 
 
 def _https_uri(remote: str) -> str | None:

@@ -12,6 +12,8 @@ from hooks.outcome import ABSENT, NEW, UNCHANGED, Finding, FunctionSummary, Loca
 
 # `F.func1`, `F.func1.2`, `F.gowrap1`: closures and wrappers the compiler names after F.
 _CLOSURE_SUFFIX = re.compile(r"(\.(func|gowrap|deferwrap)\d+)(\.\d+)*$")
+# `[T]` in a declaration, `[go.shape.int]` in the compiler's name of an instantiation.
+_TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
 
 class Declaration(NamedTuple):
@@ -42,7 +44,9 @@ def compare(
     escapes of untouched functions (induced), a summary per reported function, warnings."""
     head = _by_function(sides.head)
     base = _by_function(sides.base)
-    by_display = {(f.package, d.display): d for f, d in sides.head_decls.items()}
+    by_display = {
+        (f.package, _TYPE_ARGS.sub("", d.display)): d for f, d in sides.head_decls.items()
+    }
 
     findings: list[Finding] = []
     summaries: list[FunctionSummary] = []
@@ -148,7 +152,7 @@ def _inlined_from(
 ) -> Location | None:
     if not escape.inlined:
         return None
-    name = _CLOSURE_SUFFIX.sub("", escape.inlined)
+    name = _TYPE_ARGS.sub("", _CLOSURE_SUFFIX.sub("", escape.inlined))
     decl = by_display.get((function.package, name))
     if decl is None and name == INIT:
         decl = by_display.get((function.package, INIT))

@@ -92,8 +92,9 @@ def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
 def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
     """Run the builds in parallel (base and head of a module share no output)."""
     with tempfile.TemporaryDirectory(prefix="goescape-") as tmp:
+        stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
         commands = [
-            command(go, build, _write_overlay(Path(tmp), n, build.overlay))
+            command(go, build, _write_overlay(Path(tmp), n, build.overlay, stand_ins))
             for n, build in enumerate(builds)
         ]
         env = process.clean_env()
@@ -102,10 +103,28 @@ def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
                 pool.submit(process.run_text, cmd, cwd=build.module_dir, env=env, check=False)
                 for cmd, build in zip(commands, builds, strict=True)
             ]
-            return [Result(f.result()[0] == 0, f.result()[2]) for f in futures]
+            return [
+                Result(f.result()[0] == 0, _unmask(f.result()[2], stand_ins, build.module_dir))
+                for f, build in zip(futures, builds, strict=True)
+            ]
 
 
-def _write_overlay(tmp: Path, n: int, overlay: Mapping[str, bytes | None]) -> str | None:
+def _unmask(output: str, stand_ins: Mapping[str, str], cwd: Path) -> str:
+    """Name the user's files, not their temporary overlay copies, in compiler messages.
+
+    The go command prints a path relative to its directory when that is shorter, so both
+    spellings of a copy are replaced, by the user's path as go would print it.
+    """
+    for copy in sorted(stand_ins, key=len, reverse=True):
+        shown = os.path.relpath(stand_ins[copy], cwd)
+        for spelling in (copy, os.path.relpath(copy, cwd)):
+            output = output.replace(spelling, shown)
+    return output
+
+
+def _write_overlay(
+    tmp: Path, n: int, overlay: Mapping[str, bytes | None], stand_ins: dict[str, str]
+) -> str | None:
     if not overlay:
         return None
     folder = tmp / f"overlay{n}"
@@ -120,6 +139,7 @@ def _write_overlay(tmp: Path, n: int, overlay: Mapping[str, bytes | None]) -> st
         target.parent.mkdir()
         target.write_bytes(content)
         replace[path] = str(target)
+        stand_ins[str(target)] = path
     overlay_file = tmp / f"overlay{n}.json"
     overlay_file.write_text(json.dumps({"Replace": replace}), encoding="utf-8")
     return str(overlay_file)

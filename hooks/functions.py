@@ -65,6 +65,12 @@ class GoFile(NamedTuple):
     syntax_error: bool = False  # tree-sitter had to recover: the lists may be incomplete
 
 
+# var_spec/const_spec stand alone when recovery could not close their `var (` block.
+_PACKAGE_LEVEL_VALUES = frozenset(
+    {"var_declaration", "const_declaration", "var_spec", "const_spec"}
+)
+
+
 class _Comment(NamedTuple):
     start_byte: int
     start_line: int
@@ -126,7 +132,7 @@ def parse_go(source: bytes) -> GoFile:
         if node.type == "package_clause" and not package:
             ident = next((c for c in node.children if c.type == "package_identifier"), None)
             package = _text(ident)
-        elif node.type in ("var_declaration", "const_declaration"):
+        elif node.type in _PACKAGE_LEVEL_VALUES:
             init_spans.append((node.start_point[0] + 1, _last_line(node)))
 
     comment_starts = [c.start_byte for c in comments]

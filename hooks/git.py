@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hooks import process
+from hooks.changes import git_diff_args
 from hooks.errors import FatalError
 from hooks.outcome import BaseChoice
 
@@ -59,8 +60,9 @@ class Git:
 
     def diff(self, base: str, head: str | None) -> str:
         """Unified diff with no context between base and head (the working tree if None)."""
-        revs = [base] if head is None else [base, head]
-        return self.out("diff", "-U0", "--no-color", "--no-ext-diff", "-M", *revs, "--")
+        _, out, _ = process.run(git_diff_args(base, head), cwd=self.root)
+        # File names need not be UTF-8; keep their bytes recoverable.
+        return out.decode("utf-8", errors="surrogateescape")
 
     def differing_paths(self, rev: str) -> list[str]:
         """Tracked paths whose working-tree content differs from `rev` (either side)."""
@@ -134,7 +136,8 @@ def choose_head(git: Git, head_arg: str | None, env: Mapping[str, str]) -> Head:
         return Head("", "working tree")
     commit = git.commit_of(ref)
     if commit is None:
-        raise FatalError(f"--head {ref}: no such commit in this repository")
+        source = "--head" if head_arg else "PRE_COMMIT_TO_REF"
+        raise FatalError(f"{source} {ref}: no such commit in this repository{_fetch_hint(git)}")
     return Head(commit, ref)
 
 

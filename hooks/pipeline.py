@@ -107,8 +107,11 @@ def analyse(
         return _empty(BaseChoice("", "no commit yet"), head, options, "")
 
     changes = parse_diff(repo.diff(base.commit, head.commit or None))
-    untracked = repo.untracked() if not head.commit else []
-    changes += [_untracked_change(root, p) for p in untracked if p.endswith(".go")]
+    # Untracked files are part of a working-tree head; for a commit they must be hidden
+    # from the compiler on both sides (listing them as differing overlays them away).
+    untracked = repo.untracked()
+    if not head.commit:
+        changes += [_untracked_change(root, p) for p in untracked if p.endswith(".go")]
 
     base_side = Side(
         repo, base.commit, frozenset(repo.differing_paths(base.commit)) | frozenset(untracked)
@@ -435,7 +438,9 @@ def _declarations(
                 index.setdefault(
                     function,
                     comparison.Declaration(
-                        functions.display_name(decl.receiver, decl.name, decl.pointer_receiver),
+                        functions.display_name(
+                            decl.receiver, decl.name, decl.pointer_receiver, decl.type_params
+                        ),
                         path,
                         decl.start_line,
                     ),

@@ -75,7 +75,8 @@ def to_json(obj: object) -> Any:
     if attr.has(type(obj)):
         out: dict[str, Any] = {}
         names = set()
-        for field in attr.fields(type(obj)):
+        cls: Any = type(obj)
+        for field in attr.fields(cls):
             names.add(field.name)
             value = getattr(obj, field.name)
             if value is None or (
@@ -94,12 +95,11 @@ def to_json(obj: object) -> Any:
 
 
 def _default(field: attr.Attribute[Any]) -> object:
-    default = field.default
+    default: Any = field.default
     if default is attr.NOTHING:
         return _NO_DEFAULT
-    if isinstance(default, attr.Factory):  # type: ignore[arg-type]
-        return default.factory()
-    return default
+    factory = getattr(default, "factory", None)  # attr.Factory(list) and the like
+    return factory() if callable(factory) else default
 
 
 _NO_DEFAULT = object()
@@ -121,8 +121,15 @@ def fingerprint(finding: Finding) -> str:
     or the escape's ordinal among same-looking escapes of its function."""
     fid = finding.function
     key = "\x1f".join(
-        ["v1", fid.package, fid.receiver, fid.name, finding.escape.kind, finding.escape.expr]
-        + [str(finding.ordinal)]
+        [
+            "v1",
+            fid.package,
+            fid.receiver,
+            fid.name,
+            finding.escape.kind,
+            finding.escape.expr,
+            str(finding.ordinal),
+        ]
     )
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 

@@ -158,7 +158,10 @@ LEAKING_PARAMETER = Rule(
     ),
     before=("var last *Point\n\nfunc Remember(p *Point) {\n\tlast = p // leaking param: p\n}"),
     after=("var last Point\n\nfunc Remember(p *Point) {\n\tlast = *p // copies the value\n}"),
-    hint="Keep a copy of the value instead of the pointer, so callers' arguments can stay on their stack.",
+    hint=(
+        "Keep a copy of the value instead of the pointer, so callers' arguments can stay on "
+        "their stack."
+    ),
 )
 
 INDUCED_ESCAPE = Rule(

@@ -89,7 +89,13 @@ def run(
     cmd: Sequence[str], cwd: Path, env: dict[str, str], *, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        list(cmd), cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        list(cmd),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     if check and proc.returncode != 0:
         first = (proc.stderr or proc.stdout).strip().splitlines()[:3]
@@ -126,6 +132,7 @@ class ProbeGoescape:
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
+            check=False,
         )
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
@@ -144,6 +151,7 @@ class ProbeGoescape:
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
+            check=False,
         )
         wall = time.perf_counter() - start
         _check_goescape(cmd, proc)
@@ -169,7 +177,13 @@ class CommandGoescape:
         cmd = [*self.command, *args]
         start = time.perf_counter()
         proc = subprocess.run(
-            cmd, cwd=repo, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+            cmd,
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         wall = time.perf_counter() - start
         _check_goescape(cmd, proc)
@@ -327,9 +341,7 @@ class Bench:
         first = max(0, min(k - count // 2, spec.packages - count))
         pkgs = range(first, first + count)
         nfiles = min(5, spec.files)
-        series = self.s(
-            "many", f"(g) goescape, {count * nfiles} files changed in {count} packages"
-        )
+        series = self.s("many", f"(g) goescape, {count * nfiles} files changed in {count} packages")
 
         def edit_all() -> None:
             for p in pkgs:
@@ -385,8 +397,15 @@ class Bench:
 
 
 _DROPPED_ENV = frozenset(
-    {"GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GOFLAGS", "PRE_COMMIT_FROM_REF",
-     "PRE_COMMIT_TO_REF", "GOESCAPE_BENCH_PROBE_OUT"}
+    {
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GOFLAGS",
+        "PRE_COMMIT_FROM_REF",
+        "PRE_COMMIT_TO_REF",
+        "GOESCAPE_BENCH_PROBE_OUT",
+    }
 )
 
 
@@ -439,10 +458,10 @@ def report(bench: Bench, header: str) -> str:
         )
     if bench.goescape_note:
         lines.append(bench.goescape_note)
-    lines += ["", f"{'target':<48}{'figure':>12}{'goal':>12}  verdict"]
+    lines += ["", f"{'target':<48}{'figure':>22}{'goal':>12}  verdict"]
     for name, figure, goal, ok, shown in targets(bench):
         verdict = "n/a" if figure is None else ("met" if ok else "not met")
-        lines.append(f"{name:<48}{shown:>12}{goal:>12}  {verdict}")
+        lines.append(f"{name:<48}{shown:>22}{goal:>12}  {verdict}")
     return "\n".join(lines)
 
 
@@ -453,7 +472,9 @@ def targets(bench: Bench) -> list[tuple[str, float | None, str, bool, str]]:
         return s[key].median(attr) if key in s else None
 
     def peak() -> float | None:
-        vals = [v for key in ("goescape", "many", "first") if key in s for v in s[key].values("rss_mb")]
+        vals = [
+            v for key in ("goescape", "many", "first") if key in s for v in s[key].values("rss_mb")
+        ]
         return max(vals) if vals else None
 
     out: list[tuple[str, float | None, str, bool, str]] = []

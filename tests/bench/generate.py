@@ -267,7 +267,9 @@ def _file(spec: Spec, k: int, f: int, rng: random.Random) -> str:
     parts = [_edit_func(f)]
     for i in range(spec.funcs):
         template = rng.choice(_TEMPLATES)
-        parts.append(template(f"{template.__name__.strip('_').title().replace('_', '')}{f}x{i}", rng, prev))
+        parts.append(
+            template(f"{template.__name__.strip('_').title().replace('_', '')}{f}x{i}", rng, prev)
+        )
     if f == 0:
         parts.insert(0, _types(spec, k))
     imports = [f'\t"{name}"' for name in _IMPORTS]
@@ -279,8 +281,7 @@ def _file(spec: Spec, k: int, f: int, rng: random.Random) -> str:
         uses.append("var _ = prev.NewItem")
     return (
         f"package {package_name(spec, k)}\n\n"
-        "import (\n" + "\n".join(imports) + "\n)\n\n" + "\n".join(uses) + "\n\n"
-        + "\n".join(parts)
+        "import (\n" + "\n".join(imports) + "\n)\n\n" + "\n".join(uses) + "\n\n" + "\n".join(parts)
     )
 
 

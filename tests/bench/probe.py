@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 _intervals: list[tuple[float, float, str]] = []
+_commands: list[tuple[float, float, str]] = []  # with arguments, for --trace
 _lock = threading.Lock()
 
 
@@ -33,14 +34,18 @@ class _TimedPopen(subprocess.Popen):  # type: ignore[type-arg]
         self._bench_start = time.perf_counter()
         self._bench_done = False
         cmd = args[0] if args else kwargs.get("args", "")
-        self._bench_name = os.path.basename(str(cmd[0] if isinstance(cmd, list | tuple) else cmd))
+        argv = [str(a) for a in cmd] if isinstance(cmd, list | tuple) else [str(cmd)]
+        self._bench_name = os.path.basename(argv[0])
+        self._bench_argv = " ".join([self._bench_name, *argv[1:]])
         super().__init__(*args, **kwargs)
 
     def _bench_record(self) -> None:
         if not self._bench_done and self.returncode is not None:
             self._bench_done = True
             with _lock:
-                _intervals.append((self._bench_start, time.perf_counter(), self._bench_name))
+                end = time.perf_counter()
+                _intervals.append((self._bench_start, end, self._bench_name))
+                _commands.append((self._bench_start, end, self._bench_argv))
 
     def wait(self, timeout: float | None = None) -> int:
         code = super().wait(timeout)
@@ -71,7 +76,7 @@ def main() -> int:
     root = Path(__file__).resolve().parents[2]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from hooks.cli import main as goescape_main  # noqa: PLC0415  (timed: part of the cost)
+    from hooks.cli import main as goescape_main  # timed: importing is part of the cost
 
     t_import = time.perf_counter()
     try:
@@ -92,6 +97,8 @@ def main() -> int:
         "self_cpu_s": self_usage.ru_utime + self_usage.ru_stime,
         "children_cpu_s": child_usage.ru_utime + child_usage.ru_stime,
         "maxrss_mb": self_usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        # Each child: start and end in seconds since the probe started, and its command line.
+        "trace": [(s - t0, e - t0, argv[:200]) for s, e, argv in sorted(_commands)],
     }
     out = os.environ.get("GOESCAPE_BENCH_PROBE_OUT")
     if out:

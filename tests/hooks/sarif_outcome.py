@@ -214,7 +214,9 @@ FINDINGS = (NEW_POINT, JOINED_CONCAT, JOINED_A, DESCRIBE, BUFFER, ADD_LEAK, CALL
 
 
 def summary(f: Finding, line: int, new: int, *, changed: bool = True) -> FunctionSummary:
-    return FunctionSummary(f.function, f.display, GO, line, changed, f.new_function, f.before, f.after, new)
+    return FunctionSummary(
+        f.function, f.display, GO, line, changed, f.new_function, f.before, f.after, new
+    )
 
 
 OUTCOME = Outcome(

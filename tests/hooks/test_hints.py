@@ -491,7 +491,9 @@ def test_without_flow_the_expression_picks_the_hint(line: str, expected: str) ->
 
 
 def test_the_pointer_return_hint_reads_as_documented() -> None:
-    (escape,) = parse(M2_CASES[0].values[1])  # type: ignore[index]
+    text = M2_CASES[0].values[1]
+    assert isinstance(text, str)
+    (escape,) = parse(text)
     assert hints.hint_for(escape) == (
         "return the value, not a pointer to it, when the struct is small"
     )

@@ -536,3 +536,12 @@ def test_json_with_nothing_new_exits_clean_and_has_a_head_commit() -> None:
 def test_json_is_deterministic(outcome: Outcome) -> None:
     reordered = outcome._replace(findings=tuple(reversed(outcome.findings)))
     assert render_json(outcome) == render_json(reordered)
+
+
+def test_a_leak_the_change_caused_elsewhere_says_so() -> None:
+    leak = _finding("geom/geom.go:83:11", "Keep", induced=True)
+    outcome = _outcome([leak], [_summary("NewPoint", 16), _summary("Keep", 82, changed=False)])
+    assert render_text(outcome, explain=False).splitlines()[2:4] == [
+        "new leaking params (not counted; --leaks counts them):",
+        "geom/geom.go:83:11: Keep: leaking param: p   (caused by this change)",
+    ]

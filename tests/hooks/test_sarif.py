@@ -10,7 +10,7 @@ import pytest
 
 from hooks import __version__
 from hooks.escapes import Escape
-from hooks.outcome import UNCHANGED, Finding, Location, Outcome
+from hooks.outcome import UNCHANGED, Finding, Outcome
 from hooks.sarif import RunFacts, build, fingerprint, git_source, utf16_column
 from hooks.sarif_read import FINGERPRINT_KEY
 from hooks.sarif_rules import RULES
@@ -59,7 +59,12 @@ def test_driver_describes_goescape_and_its_four_rules() -> None:
     assert driver["name"] == "goescape"
     assert driver["version"] == __version__
     assert driver["informationUri"] == "https://github.com/goescape/goescape"
-    assert [r["id"] for r in driver["rules"]] == ["GOESC1001", "GOESC1002", "GOESC1003", "GOESC1004"]
+    assert [r["id"] for r in driver["rules"]] == [
+        "GOESC1001",
+        "GOESC1002",
+        "GOESC1003",
+        "GOESC1004",
+    ]
     for rule in driver["rules"]:
         assert rule["name"][0].isupper()
         assert rule["shortDescription"]["text"]
@@ -372,8 +377,8 @@ def test_bracket_links_in_compiler_words_are_escaped() -> None:
     ("line", "byte_col", "utf16_col"),
     [
         (b"\tp := Point{}", 2, 2),
-        ("\ts := \"h\u00e9\" + x".encode(), 13, 12),  # é: 2 bytes, 1 code unit
-        ("\tm := \"\U0001f600\" + x".encode(), 13, 11),  # emoji: 4 bytes, 2 code units
+        ('\ts := "h\u00e9" + x'.encode(), 13, 12),  # é: 2 bytes, 1 code unit
+        ('\tm := "\U0001f600" + x'.encode(), 13, 11),  # emoji: 4 bytes, 2 code units
         ("\u20ac\u20ac y".encode(), 8, 4),  # €: 3 bytes, 1 code unit
         (b"short", 40, 40),  # the line does not match: keep the compiler's column
     ],
