@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -117,6 +116,8 @@ def store(
     key: CacheKey, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
 ) -> None:
     """Keep `text` for `key`. Never raises for file-system reasons: the run goes on uncached."""
+    import tempfile  # only a cache miss writes: keep the import off the hot path
+
     entries = _entries(directory)
     body = text.encode("utf-8")
     header = json.dumps({"key": _key_line(key), "length": len(body)}, separators=(",", ":"))

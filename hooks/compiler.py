@@ -97,7 +97,8 @@ def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
             command(go, build, _write_overlay(Path(tmp), n, build.overlay, stand_ins))
             for n, build in enumerate(builds)
         ]
-        env = process.clean_env()
+        # Killed by Ctrl-C, go leaves its work directory behind: keep that inside ours.
+        env = process.clean_env(None if os.environ.get("GOTMPDIR") else {"GOTMPDIR": tmp})
         with ThreadPoolExecutor(max_workers=max(1, min(len(builds), os.cpu_count() or 2))) as pool:
             futures = [
                 pool.submit(process.run_text, cmd, cwd=build.module_dir, env=env, check=False)

