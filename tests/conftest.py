@@ -21,6 +21,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     os.environ["GIT_CONFIG_GLOBAL"] = str(home)
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    # goescape's own cache: per test session, never the user's.
+    cache = Path(config.rootpath) / ".pytest_cache" / f"goescape-cache-{os.getpid()}"
+    os.environ["GOESCAPE_CACHE_DIR"] = str(cache)
     os.environ.setdefault("GOTOOLCHAIN", "local")
     os.environ.setdefault("GOPROXY", "off")
     os.environ.pop("GOFLAGS", None)

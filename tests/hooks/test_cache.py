@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from pathlib import Path
@@ -9,6 +10,9 @@ import pytest
 
 from hooks import cache
 from hooks.cache import CacheKey
+from hooks.cli import main
+from tests.conftest import go_version, goroots
+from tests.gitrepo import GitRepo
 
 KEY = CacheKey(
     merge_base="3f2a1c0" + "0" * 33,
@@ -213,3 +217,112 @@ def test_concurrent_writers_never_produce_a_torn_entry(tmp_path: Path) -> None:
     final = cache.load(KEY, directory=tmp_path)
     assert final in valid
     assert not [n for n in os.listdir(tmp_path / f"v{cache.FORMAT}") if n.startswith(".tmp-")]
+
+
+# --- End to end: a cached base never gives a wrong answer --------------------------------
+#
+# Each scenario first fills the cache under one setting, then changes only what a stale
+# entry would get wrong. The correct answer is "nothing new" (exit 0); reusing the earlier
+# entry would make the base miss an escape that the head has on a changed line (exit 1).
+
+BUF = """
+package geom
+
+func Buf() int {
+	b := make([]byte, size)
+	return len(b) + 1
+}
+
+func Grow(xs []int, n int) []int {
+	xs = append(xs, n)
+	return xs
+}
+"""
+
+
+def _goescape(repo: GitRepo, *args: str) -> int:
+    return main(["-C", str(repo.path), "--base", "HEAD", *args])
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted((directory / f"v{cache.FORMAT}").glob("*.txt"))
+
+
+@pytest.fixture
+def buf(repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "goescape-cache"))
+    repo.go_module()
+    repo.write("geom/g.go", BUF)
+    repo.write("geom/fast.go", "//go:build fast\n\npackage geom\n\nconst size = 1 << 20\n")
+    repo.write("geom/slow.go", "//go:build !fast\n\npackage geom\n\nconst size = 16\n")
+    repo.commit("base")
+    return repo
+
+
+def _edit_line(repo: GitRepo, old: str, new: str) -> None:
+    text = repo.read("geom/g.go")
+    assert old in text
+    repo.write("geom/g.go", text.replace(old, new))
+
+
+@pytest.mark.slow
+def test_a_cache_hit_really_replays_the_entry(
+    buf: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The control for the tests below: an entry that matches is used, so a stale one would be.
+    _edit_line(buf, "b := make([]byte, size)", "b := make([]byte, size) // sized")
+    assert _goescape(buf, "--tags", "fast") == 0  # 1 -> 1 escapes: nothing new
+    entries = _entries(tmp_path / "goescape-cache")
+    assert entries
+    for entry in entries:  # empty every entry, keeping its key: "no escapes at base"
+        header = json.loads(entry.read_bytes().split(b"\n", 1)[0])
+        header["length"] = 0
+        entry.write_text(json.dumps(header) + "\n", encoding="utf-8")
+    assert _goescape(buf, "--tags", "fast") == 1
+    assert "make([]byte, 1048576) escapes to heap" in capsys.readouterr().out
+    assert _goescape(buf, "--tags", "fast", "--no-cache") == 0
+
+
+@pytest.mark.slow
+def test_changed_tags_do_not_reuse_the_entry(buf: GitRepo, tmp_path: Path) -> None:
+    _edit_line(buf, "b := make([]byte, size)", "b := make([]byte, size) // sized")
+    assert _goescape(buf) == 0  # size 16: no escape on either side
+    assert _entries(tmp_path / "goescape-cache")
+    assert _goescape(buf, "--tags", "fast") == 0  # 1 -> 1, not 0 -> 1
+
+
+@pytest.mark.slow
+def test_an_edited_base_does_not_reuse_the_entry(buf: GitRepo, tmp_path: Path) -> None:
+    _edit_line(buf, "b := make([]byte, size)", "b := make([]byte, 1<<20) // big")
+    assert _goescape(buf) == 1  # really new against the first base
+    assert _entries(tmp_path / "goescape-cache")
+    # The base commit is rewritten to allocate the same; the head is unchanged.
+    head = buf.read("geom/g.go")
+    _edit_line(buf, "b := make([]byte, 1<<20) // big", "b := make([]byte, 1<<20)")
+    buf.git("commit", "-q", "--amend", "-a", "-m", "base, edited")
+    buf.write("geom/g.go", head)
+    assert _goescape(buf) == 0
+
+
+def _append_escapes(goroot: Path) -> bool:
+    # `append escapes to heap` is printed from Go 1.25 on.
+    major, minor = (int(x) for x in go_version(goroot).removeprefix("go").split(".")[:2])
+    return (major, minor) >= (1, 25)
+
+
+@pytest.mark.slow
+def test_another_go_version_does_not_reuse_the_entry(
+    buf: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roots = goroots()
+    old = [r for r in roots if not _append_escapes(r)]
+    new = [r for r in roots if _append_escapes(r)]
+    if not old or not new:
+        pytest.skip("needs a Go before 1.25 and one from 1.25 on (GOESCAPE_TEST_GOROOTS)")
+    _edit_line(buf, "xs = append(xs, n)", "xs = append(xs, n) // grown")
+    monkeypatch.delenv("GOROOT", raising=False)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", f"{old[0] / 'bin'}{os.pathsep}{path}")
+    assert _goescape(buf) == 0  # no append escape on either side
+    monkeypatch.setenv("PATH", f"{new[0] / 'bin'}{os.pathsep}{path}")
+    assert _goescape(buf) == 0  # 1 -> 1 with the newer compiler, not 0 -> 1
