@@ -165,10 +165,14 @@ def choose_base(
             continue
         merge_base = git.merge_base(head_rev, candidate)
         if merge_base is None:
-            raise FatalError(
-                f"no merge base between {head_name} and {candidate}: fetch more history "
-                "(e.g. `git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+            # With the whole history at hand, more fetching would not help.
+            why = (
+                "fetch more history (e.g. `git fetch --unshallow`, or `fetch-depth: 0` in "
+                "actions/checkout)"
+                if git.is_shallow()
+                else "their histories are unrelated (choose another --base)"
             )
+            raise FatalError(f"no merge base between {head_name} and {candidate}: {why}")
         return BaseChoice(merge_base, f"merge base of {head_name} and {candidate}")
     # No upstream and no default branch: judge only what is not committed yet.
     return BaseChoice(

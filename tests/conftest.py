@@ -3,11 +3,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepo import GitRepo
+
+
+_SESSION_CACHE = tempfile.TemporaryDirectory(prefix="goescape-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _SESSION_CACHE.cleanup()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,8 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GIT_CONFIG_GLOBAL"] = str(home)
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     # goescape's own cache: per test session, never the user's.
-    cache = Path(config.rootpath) / ".pytest_cache" / f"goescape-cache-{os.getpid()}"
-    os.environ["GOESCAPE_CACHE_DIR"] = str(cache)
+    os.environ["GOESCAPE_CACHE_DIR"] = _SESSION_CACHE.name
     os.environ.setdefault("GOTOOLCHAIN", "local")
     os.environ.setdefault("GOPROXY", "off")
     os.environ.pop("GOFLAGS", None)

@@ -6,11 +6,11 @@ the user's repository is exactly as it was and no temporary directory is left be
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,6 +56,11 @@ func Add(a, b Point) Point {
 }
 """
 
+# The compiler's error for BROKEN, as Go 1.22 and as later versions word it.
+UNUSED = re.compile(
+    r"(^|\(|  )geom/point\.go:6:2: (declared and not used: unused|unused declared and not used)"
+)
+
 
 class Run(NamedTuple):
     code: int
@@ -67,13 +72,13 @@ Goescape = Callable[..., Run]
 
 
 @pytest.fixture
-def tmpdir_for_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def tmpdir_for_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """TMPDIR for goescape and the go it starts; it must be empty after every run."""
     folder = tmp_path / "tmp"
     folder.mkdir()
     monkeypatch.setenv("TMPDIR", str(folder))
     monkeypatch.setattr(tempfile, "tempdir", None)  # forget the temp dir chosen before
-    yield folder
+    return folder
 
 
 @pytest.fixture
@@ -170,7 +175,7 @@ def test_unrelated_histories_have_no_merge_base(repo: GitRepo, goescape: Goescap
     repo.commit("unrelated root")
     repo.write("geom/extra.go", "package geom\n\nfunc Extra() *int {\n\ty := 1\n\treturn &y\n}\n")
     before = snapshot(repo.path, repo)
-    assert_fatal(goescape(repo.path, "--base", "main"), "no merge base", "main", "fetch")
+    assert_fatal(goescape(repo.path, "--base", "main"), "no merge base", "main", "unrelated")
     assert snapshot(repo.path, repo) == before
 
 
@@ -218,17 +223,19 @@ def test_shallow_clone_without_the_base_commit(
     assert snapshot(clone.path, clone) == before
 
 
-def test_head_does_not_compile_shows_compiler_errors(repo: GitRepo, goescape: Goescape) -> None:
+def test_head_does_not_compile_shows_compiler_errors(
+    repo: GitRepo, goescape: Goescape, any_go: Path
+) -> None:
     module_repo(repo)
     repo.write("geom/point.go", BROKEN)
     before = snapshot(repo.path, repo)
     err = assert_fatal(goescape(repo.path), "does not compile at head", indented_lines=True)
-    assert "geom/point.go:6:2: declared and not used: unused" in err
+    assert UNUSED.search(err), err
     assert snapshot(repo.path, repo) == before
 
 
 def test_head_commit_does_not_compile_names_the_users_file(
-    repo: GitRepo, goescape: Goescape, tmpdir_for_runs: Path
+    repo: GitRepo, goescape: Goescape, tmpdir_for_runs: Path, any_go: Path
 ) -> None:
     module_repo(repo)
     repo.write("geom/point.go", BROKEN)
@@ -240,13 +247,13 @@ def test_head_commit_does_not_compile_names_the_users_file(
         f"does not compile at {broken[:7]}",
         indented_lines=True,
     )
-    assert "geom/point.go:6:2: declared and not used: unused" in err
+    assert UNUSED.search(err), err
     assert str(tmpdir_for_runs) not in err  # not the overlay's temporary copy
     assert snapshot(repo.path, repo) == before
 
 
 def test_base_does_not_compile(
-    repo: GitRepo, goescape: Goescape, tmpdir_for_runs: Path
+    repo: GitRepo, goescape: Goescape, tmpdir_for_runs: Path, any_go: Path
 ) -> None:
     module_repo(repo, BROKEN)
     base = repo.head()
@@ -255,10 +262,9 @@ def test_base_does_not_compile(
     err = assert_fatal(
         goescape(repo.path),
         f"the base {base[:7]} does not compile",
-        "declared and not used: unused",
         "--allow-broken-base",
     )
-    assert "geom/point.go:6:2" in err
+    assert UNUSED.search(err), err
     assert str(tmpdir_for_runs) not in err
     assert snapshot(repo.path, repo) == before
 
@@ -355,7 +361,9 @@ def test_pure_rename_reports_nothing(repo: GitRepo, goescape: Goescape) -> None:
 
 def test_renamed_and_changed_file(repo: GitRepo, goescape: Goescape) -> None:
     module_repo(repo)
-    repo.write("geom/scale.go", "package geom\n\nfunc Scale(p Point, k int) Point {\n\treturn p\n}\n")
+    repo.write(
+        "geom/scale.go", "package geom\n\nfunc Scale(p Point, k int) Point {\n\treturn p\n}\n"
+    )
     repo.commit("scale")
     repo.git("mv", "geom/point.go", "geom/renamed ü.go")
     repo.write("geom/renamed ü.go", ESCAPING)
@@ -504,4 +512,3 @@ def test_runs_from_a_subdirectory(feature_repo: GitRepo, goescape: Goescape) -> 
 
 def test_not_a_directory(tmp_path: Path, goescape: Goescape) -> None:
     assert_fatal(goescape(tmp_path / "missing"), "no such directory")
-

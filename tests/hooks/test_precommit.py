@@ -1,0 +1,234 @@
+"""goescape as users get it: installed by the real pre-commit from this repository.
+
+pre-commit builds a virtualenv and pip-installs the hook repository (5 s with a warm pip
+cache, 20 s cold), which needs PyPI or a wheelhouse (PIP_FIND_LINKS). `try-repo` does that
+on every call, in a throw-away store, so it runs once here; the other tests use a config
+naming the same snapshot and share one PRE_COMMIT_HOME, where it is installed once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from tests.gitrepo import GitRepo
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+CLEAN = """
+package geom
+
+type Point struct{ X, Y int }
+
+func Add(a, b Point) Point {
+	return Point{a.X + b.X, a.Y + b.Y}
+}
+
+func Sub(a, b Point) Point {
+	return Point{a.X - b.X, a.Y - b.Y}
+}
+"""
+
+ADD_ESCAPES = CLEAN.replace(
+    "func Add(a, b Point) Point {\n\treturn Point{a.X + b.X, a.Y + b.Y}",
+    "func Add(a, b Point) *Point {\n\tp := Point{a.X + b.X, a.Y + b.Y}\n\treturn &p",
+)
+SUB_ESCAPES = CLEAN.replace(
+    "func Sub(a, b Point) Point {\n\treturn Point{a.X - b.X, a.Y - b.Y}",
+    "func Sub(a, b Point) *Point {\n\td := Point{a.X - b.X, a.Y - b.Y}\n\treturn &d",
+)
+BOTH_ESCAPE = SUB_ESCAPES.replace(
+    "func Add(a, b Point) Point {\n\treturn Point{a.X + b.X, a.Y + b.Y}",
+    "func Add(a, b Point) *Point {\n\tp := Point{a.X + b.X, a.Y + b.Y}\n\treturn &p",
+)
+ADD_FINDING = "geom/point.go:6:2: Add: moved to heap: p"
+SUB_FINDING = "moved to heap: d"
+
+
+class HookRepo(NamedTuple):
+    url: str  # a file:// URL: pre-commit keys its environments by the string as written
+    rev: str
+    home: Path  # PRE_COMMIT_HOME shared by the module's tests
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
+    """This project's working tree (tracked and untracked files) committed to a scratch repo.
+
+    try-repo on the project itself would take uncommitted changes of tracked files only, so
+    a module not committed yet would be missing from the installed hook.
+    """
+    root = tmp_path_factory.mktemp("hook-repo")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not copied
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    snapshot = GitRepo(root)
+    return HookRepo(root.as_uri(), snapshot.commit("snapshot"), tmp_path_factory.mktemp("pch"))
+
+
+class Run(NamedTuple):
+    code: int
+    output: str
+
+
+def run(cwd: Path, hook: HookRepo, *cmd: str) -> Run:
+    env = dict(os.environ)
+    env.update(
+        PRE_COMMIT_HOME=str(hook.home),
+        GOESCAPE_CACHE_DIR=str(hook.home / "goescape-cache"),
+        PRE_COMMIT_COLOR="never",
+    )
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout)
+
+
+def try_repo(cwd: Path, hook: HookRepo, *args: str) -> Run:
+    return run(
+        cwd,
+        hook,
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "try-repo",
+        hook.url,
+        "goescape",
+        "--ref",
+        hook.rev,
+        *args,
+    )
+
+
+def pre_commit(cwd: Path, hook: HookRepo, *args: str) -> Run:
+    return run(cwd, hook, sys.executable, "-m", "pre_commit", *args)
+
+
+@pytest.fixture
+def go_repo(repo: GitRepo) -> GitRepo:
+    repo.go_module("example.com/m")
+    repo.write("geom/point.go", CLEAN)
+    repo.commit("base")
+    return repo
+
+
+@pytest.fixture
+def configured(go_repo: GitRepo, hook_repo: HookRepo) -> GitRepo:
+    """go_repo with a committed .pre-commit-config.yaml using the snapshot of this project."""
+    hook = {"repo": hook_repo.url, "rev": hook_repo.rev, "hooks": [{"id": "goescape"}]}
+    go_repo.write(".pre-commit-config.yaml", yaml.safe_dump({"repos": [hook]}))
+    go_repo.commit("pre-commit config")
+    return go_repo
+
+
+def test_manifest_is_valid() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc
+    (hook,) = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "goescape"
+    assert hook["language"] == "python"
+    assert (hook["pass_filenames"], hook["require_serial"]) == (False, True)
+    assert hook["stages"] == ["pre-commit", "pre-merge-commit", "pre-push", "manual"]
+    assert hook["minimum_pre_commit_version"] == "3.2.0"
+    runs_for = re.compile(hook["files"])
+    for name in ("a.go", "pkg/b_test.go", "go.mod", "sub/go.sum", "go.work"):
+        assert runs_for.search(name), name
+    for name in ("README.md", "notgo.mod", "a.gox", "go.mod.bak"):
+        assert not runs_for.search(name), name
+
+
+def test_staged_escape_fails_and_unstaged_one_is_ignored(
+    go_repo: GitRepo, hook_repo: HookRepo
+) -> None:
+    go_repo.write("geom/point.go", ADD_ESCAPES)
+    go_repo.git("add", "geom/point.go")
+    go_repo.write("geom/point.go", BOTH_ESCAPE)  # Sub's escape stays unstaged
+    result = try_repo(go_repo.path, hook_repo)
+    assert result.code == 1, result.output
+    assert re.search(r"goescape \(new Go heap escapes\)\.+Failed", result.output), result.output
+    assert f"{ADD_FINDING}   (0 -> 1 heap escapes)" in result.output
+    assert SUB_FINDING not in result.output
+    # pre-commit put the unstaged work back; the index still holds the staged version.
+    assert go_repo.read("geom/point.go") == BOTH_ESCAPE.lstrip("\n")
+    assert go_repo.git("show", ":geom/point.go") == ADD_ESCAPES.lstrip("\n")
+
+
+def test_unstaged_escape_alone_passes(configured: GitRepo, hook_repo: HookRepo) -> None:
+    staged = CLEAN.replace("a.X - b.X, a.Y - b.Y", "a.X - b.X, a.Y - b.Y /* same */")
+    configured.write("geom/point.go", staged)
+    configured.git("add", "geom/point.go")
+    configured.write("geom/point.go", SUB_ESCAPES)
+    result = pre_commit(configured.path, hook_repo, "run")
+    assert result.code == 0, result.output
+    assert re.search(r"goescape \(new Go heap escapes\)\.+Passed", result.output), result.output
+    assert configured.read("geom/point.go") == SUB_ESCAPES.lstrip("\n")
+
+    # The same escape staged fails.
+    configured.git("add", "geom/point.go")
+    result = pre_commit(configured.path, hook_repo, "run")
+    assert result.code == 1, result.output
+    assert "geom/point.go:10:2: Sub: moved to heap: d" in result.output
+
+
+def test_git_commit_with_the_installed_hook(configured: GitRepo, hook_repo: HookRepo) -> None:
+    go_repo = configured
+    base = go_repo.head()
+    installed = pre_commit(go_repo.path, hook_repo, "install")
+    assert installed.code == 0, installed.output
+
+    go_repo.write("geom/point.go", ADD_ESCAPES)
+    go_repo.git("add", "-A")
+    refused = run(go_repo.path, hook_repo, "git", "commit", "-m", "escape")
+    assert refused.code != 0, refused.output
+    assert f"{ADD_FINDING}   (0 -> 1 heap escapes)" in refused.output
+    assert go_repo.head() == base
+    assert go_repo.git("diff", "--cached", "--name-only") == "geom/point.go\n"
+
+    # A change with no new escape is committed.
+    go_repo.write("geom/point.go", CLEAN.replace("func Sub", "// Sub subtracts.\nfunc Sub"))
+    go_repo.git("add", "-A")
+    accepted = run(go_repo.path, hook_repo, "git", "commit", "-m", "doc")
+    assert accepted.code == 0, accepted.output
+    assert re.search(r"goescape \(new Go heap escapes\)\.+Passed", accepted.output)
+    assert go_repo.head() != base
+
+
+def test_non_go_change_skips_the_hook(configured: GitRepo, hook_repo: HookRepo) -> None:
+    configured.write("README.md", "docs only\n")
+    configured.git("add", "README.md")
+    result = pre_commit(configured.path, hook_repo, "run")
+    assert result.code == 0, result.output
+    assert re.search(
+        r"goescape \(new Go heap escapes\)\.+\(no files to check\)Skipped", result.output
+    )
