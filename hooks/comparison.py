@@ -6,12 +6,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from hooks.escapes import HEAP_KINDS, LEAK, Escape
+from hooks.escapes import ESCAPES, HEAP_KINDS, LEAK, Escape
 from hooks.functions import INIT, FunctionId, IgnoreComment
 from hooks.outcome import ABSENT, NEW, UNCHANGED, Finding, FunctionSummary, Location
 
 # `F.func1`, `F.func1.2`, `F.gowrap1`: closures and wrappers the compiler names after F.
 _CLOSURE_SUFFIX = re.compile(r"(\.(func|gowrap|deferwrap)\d+)(\.\d+)*$")
+# A literal boxed into an interface (`fmt.Println("add", 1)`) is reported as escaping, but
+# the compiler points the interface at read-only data: nothing is allocated.
+_LITERAL = re.compile(
+    r'^(-?[0-9][0-9a-fA-FxXoObB_.eEpP+-]*i?|"([^"\\]|\\.)*"|`[^`]*`|\'([^\'\\]|\\.)+\'|true|false|nil)$'
+)
 # `[T]` in a declaration, `[go.shape.int]` in the compiler's name of an instantiation.
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
@@ -42,8 +47,8 @@ def compare(
 ) -> tuple[list[Finding], list[FunctionSummary], list[str]]:
     """Findings for every escape of a touched function (new, unchanged, absent), the new
     escapes of untouched functions (induced), a summary per reported function, warnings."""
-    head = _by_function(sides.head)
-    base = _by_function(sides.base)
+    head = _by_function(p for p in sides.head if not _boxed_literal(p[1]))
+    base = _by_function(p for p in sides.base if not _boxed_literal(p[1]))
     by_display = {
         (f.package, _TYPE_ARGS.sub("", d.display)): d for f, d in sides.head_decls.items()
     }
@@ -101,6 +106,10 @@ def compare(
         )
     findings.sort(key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.escape.message))
     return findings, summaries, list(warnings)
+
+
+def _boxed_literal(escape: Escape) -> bool:
+    return escape.kind == ESCAPES and _LITERAL.match(escape.expr) is not None
 
 
 def _by_function(pairs: Iterable[tuple[FunctionId, Escape]]) -> dict[FunctionId, list[Escape]]:

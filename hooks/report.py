@@ -39,6 +39,8 @@ def _changed_functions(outcome: Outcome) -> int:
 
 
 def _headline(outcome: Outcome) -> str:
+    if not outcome.base.commit:
+        return "goescape: no changed Go functions (no commit yet: nothing to compare against)"
     base = f"(base {outcome.base.commit[:7]}, {outcome.base.how})"
     counted = outcome.counted()
     changed = _changed_functions(outcome)

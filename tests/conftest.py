@@ -10,7 +10,6 @@ import pytest
 
 from tests.gitrepo import GitRepo
 
-
 _SESSION_CACHE = tempfile.TemporaryDirectory(prefix="goescape-test-cache-")
 
 
