@@ -35,7 +35,7 @@ from tests.gitrepo import GitRepo
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
-DOC = ROOT / "docs" / "action.md"
+DOC = ROOT / "README.md"
 SHA = re.compile(r"[0-9a-f]{40}")
 
 

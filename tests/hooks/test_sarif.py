@@ -473,7 +473,7 @@ def test_git_source_reads_commits_and_the_working_tree(repo: GitRepo) -> None:
 
 
 def test_docs_carry_every_rules_help() -> None:
-    docs = (Path(__file__).parents[2] / "docs" / "sarif.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for rule in RULES:
         assert f"### {rule.id} {rule.name}" in docs
         assert rule.help_markdown in docs

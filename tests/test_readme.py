@@ -1,0 +1,50 @@
+"""The README tells the truth about the commands it documents."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot import cli as bot_cli
+from hooks import cli as hook_cli
+
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _options(main: Callable[[list[str]], int]) -> list[str]:
+    """The long options a command's --help lists."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main(["--help"])
+    return sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out.getvalue())) - {"--help"})
+
+
+@pytest.mark.parametrize("option", _options(hook_cli.main))
+def test_every_goescape_option_is_documented(option: str) -> None:
+    assert re.search(rf"`{re.escape(option)}[ `\\]", README), option
+
+
+@pytest.mark.parametrize("option", _options(bot_cli.main))
+def test_every_bot_option_is_documented(option: str) -> None:
+    assert re.search(rf"`{re.escape(option)}[ `]", README), option
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    block = README[README.index("## Development") :]
+    command = re.search(r"```sh\n.*\n(.*)\n```", block)
+    assert command is not None
+    assert command.group(1) == "python -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "\n" + command.group(1) + "\n" in ci
+
+
+def test_manifest_hook_id_is_the_one_documented() -> None:
+    manifest = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "- id: goescape\n" in manifest
+    assert "      - id: goescape\n" in README
