@@ -18,31 +18,12 @@ from typing import NamedTuple
 import pytest
 
 from tests.gitrepo import GitRepo
+from tests.gofixtures import CLEAN, ESCAPING
 
 pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parents[2]
 
-CLEAN = """
-package geom
-
-type Point struct{ X, Y int }
-
-func Add(a, b Point) Point {
-	return Point{a.X + b.X, a.Y + b.Y}
-}
-"""
-
-ESCAPING = """
-package geom
-
-type Point struct{ X, Y int }
-
-func Add(a, b Point) *Point {
-	p := Point{a.X + b.X, a.Y + b.Y}
-	return &p
-}
-"""
 
 FINDING = "geom/point.go:6:2: Add: moved to heap: p"
 
