@@ -229,7 +229,7 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
 
 
 def render_json(outcome: Outcome) -> str:
-    """The outcome as one JSON document (format: docs/output.md), without a final newline."""
+    """The outcome as one JSON document (format: README.md, "JSON"), without a final newline."""
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
     findings = _sorted(outcome.findings)

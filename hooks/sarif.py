@@ -290,7 +290,7 @@ class _Builder:
                 )
             ],
             # The same value for GitHub: its own line hash would merge the escapes that share
-            # a line and lose an alert when the function moves (see docs/sarif.md).
+            # a line and lose an alert when the function moves (see README.md, "Fingerprints").
             partial_fingerprints={FINGERPRINT_KEY: fp, "primaryLocationLineHash": fp},
             properties=_bag(
                 {

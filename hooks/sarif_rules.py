@@ -1,6 +1,6 @@
 """The four SARIF rules goescape reports under, with the help text viewers show.
 
-docs/sarif.md repeats every help text verbatim (a test keeps the two in step).
+README.md repeats every help text verbatim (a test keeps the two in step).
 """
 
 from __future__ import annotations
