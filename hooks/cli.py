@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,8 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from hooks import report
-
     directory = Path(args.directory)
     if not directory.is_dir():
         raise FatalError(f"-C {args.directory}: no such directory")
@@ -107,6 +104,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     with Progress.for_stderr(os.environ) as progress:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
+    # Imported after the analysis: git and the compiler start sooner (the pipeline loads it
+    # while they work).
+    from hooks import report
+
     code = EXIT_NEW_ESCAPES if outcome.counted() else EXIT_CLEAN
     if args.format == "json":
         print(report.render_json(outcome))
@@ -130,6 +131,8 @@ def _write_sarif(
     for_upload: bool,
     directory: Path,
 ) -> None:
+    import shlex
+
     from hooks import git, hints, sarif
     from hooks.outcome import Outcome
 

