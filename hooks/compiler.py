@@ -153,7 +153,7 @@ class Session:
         cmd = command(self.go, build, overlay_file)
         pending = Pending(self._run, cmd, build.module_dir)
         self._running.append(pending)
-        return Running(pending, build.module_dir, self._stand_ins)
+        return Running(pending, build.module_dir, self._stand_ins, tuple(cmd), self._env)
 
     def _run(self, cmd: Sequence[str], cwd: Path) -> tuple[int, str, str]:
         with self._slots:
@@ -184,10 +184,27 @@ class Running(NamedTuple):
     pending: Pending[tuple[int, str, str]]
     module_dir: Path
     stand_ins: Mapping[str, str]
+    cmd: tuple[str, ...]
+    env: Mapping[str, str]
 
     def result(self) -> Result:
         code, _, err = self.pending.result()
         return Result(code == 0, _unmask(err, self.stand_ins, self.module_dir))
+
+    def errors(self, limit: int = 5) -> list[str]:
+        """The first compile errors of a failed build (call while its Session is open).
+
+        With -m=2 the errors drown among thousands of diagnostics whose wording changes
+        between Go versions, so the same build runs again without -gcflags: what it prints
+        then is only the errors (the packages that did compile come from the cache)."""
+        cmd = [arg for arg in self.cmd if not arg.startswith("-gcflags=")]
+        _, _, err = process.run_text(cmd, cwd=self.module_dir, env=self.env, check=False)
+        lines = [
+            line
+            for line in _unmask(err, self.stand_ins, self.module_dir).splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        return lines[:limit] or self.result().errors(limit)
 
 
 def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:

@@ -462,9 +462,9 @@ class _Builds:
 
     def head_text(self) -> str:
         results = [running.result() for running in self.head]
-        for result in results:
+        for running, result in zip(self.head, results, strict=True):
             if not result.ok:
-                errors = "\n".join(f"  {line}" for line in result.errors())
+                errors = "\n".join(f"  {line}" for line in running.errors())
                 raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
         return "\n".join(r.output for r in results)
 
@@ -487,7 +487,7 @@ class _Builds:
                 broken = plan.module.root or "."
                 texts.append("")
             else:
-                first = result.errors(1)
+                first = plan.running.errors(1)
                 raise FatalError(
                     f"the base {self.base.commit[:7]} does not compile "
                     f"({first[0] if first else 'no compiler message'}); "

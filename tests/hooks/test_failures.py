@@ -214,6 +214,25 @@ def test_head_does_not_compile_shows_compiler_errors(
     assert snapshot(repo.path, repo) == before
 
 
+def test_compile_errors_are_not_lost_among_diagnostics(
+    repo: GitRepo, goescape: Goescape, any_go: Path
+) -> None:
+    """Another changed package's -m=2 diagnostics (here `ignoring self-assignment`) must not
+    crowd the error out of the message."""
+    module_repo(repo)
+    repo.write(
+        "buf/buf.go",
+        "package buf\n\ntype B struct{ r, w int }\n\n"
+        + "".join(f"func (b *B) F{i}() {{ b.r = b.w; b.r -= b.w }}\n" for i in range(8)),
+    )
+    repo.commit("buf")
+    repo.write("buf/buf.go", repo.read("buf/buf.go").replace("b.r = b.w;", "b.r = b.w + 1;"))
+    repo.write("geom/point.go", BROKEN)
+    err = assert_fatal(goescape(repo.path), "does not compile at head", indented_lines=True)
+    assert UNUSED.search(err), err
+    assert "self-assignment" not in err
+
+
 def test_head_commit_does_not_compile_names_the_users_file(
     repo: GitRepo, goescape: Goescape, tmpdir_for_runs: Path, any_go: Path
 ) -> None:
