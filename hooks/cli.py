@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -83,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("goescape: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        # The run's objects die with the process: spare the collector its pass over them at
+        # interpreter exit (about 10 ms of a hook's run).
+        gc.freeze()
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -113,8 +113,11 @@ def timed(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
 class ProbeGoescape:
     """goescape's CLI in a fresh Python process, through probe.py: wall, Python share, RSS."""
 
-    def __init__(self, scratch: Path) -> None:
+    def __init__(self, scratch: Path, python: str = "") -> None:
         self.scratch = scratch
+        # Another interpreter (--python) runs the goescape installed in it.
+        self.python = python or sys.executable
+        self.installed = bool(python)
         self._reason: str | None = None
         self._checked = False
 
@@ -128,7 +131,7 @@ class ProbeGoescape:
         if not (ROOT / "hooks" / "cli.py").exists():
             return "hooks/cli.py does not exist yet"
         proc = subprocess.run(
-            [sys.executable, str(PROBE), "--help"],
+            [self.python, str(PROBE), "--help"],
             cwd=self.scratch,
             capture_output=True,
             text=True,
@@ -143,12 +146,16 @@ class ProbeGoescape:
     def run(self, repo: Path, args: Sequence[str], env: dict[str, str]) -> Sample:
         stats_path = self.scratch / "probe.json"
         stats_path.unlink(missing_ok=True)
-        cmd = [sys.executable, str(PROBE), *args]
+        cmd = [self.python, str(PROBE), *args]
         start = time.perf_counter()
         proc = subprocess.run(
             cmd,
             cwd=repo,
-            env={**env, "GOESCAPE_BENCH_PROBE_OUT": str(stats_path)},
+            env={
+                **env,
+                "GOESCAPE_BENCH_PROBE_OUT": str(stats_path),
+                **({"GOESCAPE_BENCH_INSTALLED": "1"} if self.installed else {}),
+            },
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
@@ -234,7 +241,9 @@ class Bench:
         goroot = run(["go", "env", "GOROOT"], tmp, self.env).stdout.strip()
         self.env["PATH"] = os.pathsep.join([str(Path(goroot) / "bin"), self.env.get("PATH", "")])
         self.goescape: Goescape = (
-            CommandGoescape(opts.goescape_cmd) if opts.goescape_cmd else ProbeGoescape(tmp)
+            CommandGoescape(opts.goescape_cmd)
+            if opts.goescape_cmd
+            else ProbeGoescape(tmp, opts.python)
         )
         self.goescape_note = ""
         self.token = 0
@@ -548,6 +557,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--goescape-cmd", help="run this command instead of hooks.cli in-process")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--python",
+        default="",
+        help="interpreter of a virtualenv with goescape installed (pip install .), as "
+        "pre-commit installs it; default: this interpreter and the source tree",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     opts = parser.parse_args(argv)
     if opts.smoke:
