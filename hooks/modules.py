@@ -12,6 +12,12 @@ class Module(NamedTuple):
     path: str  # the module path from its `module` directive
 
 
+class Package(NamedTuple):
+    module: Module
+    directory: str  # repo-relative
+    import_path: str
+
+
 def parse_module_path(gomod: bytes) -> str | None:
     """The module path of a go.mod file, None when it has no `module` directive."""
     for raw in gomod.decode("utf-8", errors="replace").splitlines():
@@ -54,3 +60,7 @@ def ignored_by_go(path: str) -> bool:
         if part == "testdata" or part.startswith((".", "_")):
             return True
     return posixpath.basename(path).startswith((".", "_"))
+
+
+def buildable(path: str, tests: bool) -> bool:
+    return tests or not path.endswith("_test.go")

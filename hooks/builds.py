@@ -1,0 +1,180 @@
+"""The compiles of one run: the head side, and the base side from goescape's cache or
+compiled beside it through an overlay."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
+
+from hooks import git, modules, sides
+from hooks.errors import FatalError
+from hooks.modules import Module, Package, buildable
+from hooks.sides import Side
+
+if TYPE_CHECKING:
+    from hooks import cache, compiler
+    from hooks.outcome import BaseChoice
+    from hooks.pipeline import Options
+
+
+class _BasePlan(NamedTuple):
+    module: Module
+    running: compiler.Running | None  # None: nothing of it exists at base, or cached
+    text: str  # from the cache ("" when nothing exists at base, or compiling)
+    key: cache.CacheKey | None  # where to keep the compiled text
+
+
+class Builds:
+    """A run's compiles: the head side first; the base side from goescape's cache, or
+    compiled beside the head side through an overlay."""
+
+    def __init__(
+        self,
+        session: compiler.Session,
+        repo: git.Git,
+        base: BaseChoice,
+        options: Options,
+        env: Mapping[str, str],
+        packages: list[Package],
+    ) -> None:
+        self.session = session
+        self.repo = repo
+        self.base = base
+        self.options = options
+        self.env = env
+        by_module: dict[Module, list[Package]] = {}
+        for package in packages:
+            by_module.setdefault(package.module, []).append(package)
+        self.modules = sorted(by_module.items())
+        self.packages = packages
+        self.head_where = ""
+        self.head_builds: list[compiler.Build] = []
+        self.head: list[compiler.Running] = []
+        self.plans: list[_BasePlan] = []
+        self.version = ""
+
+    def start_head(self, head_side: Side) -> None:
+        from hooks import compiler
+
+        self.head_where = "head" if head_side.commit is None else head_side.commit[:7]
+        overlay = sides.overlay(head_side, self.repo.root)
+        for module, members in self.modules:
+            patterns = tuple(sorted(modules.package_dir(module, p.directory) for p in members))
+            build = compiler.Build(
+                self.repo.root / module.root,
+                patterns,
+                overlay,
+                self.options.tests,
+                self.options.tags,
+                self.options.explain,
+            )
+            self.head_builds.append(build)
+            self.head.append(self.session.start(build))
+
+    def start_base(self, base_side: Side, toolchain: compiler.Toolchain) -> None:
+        from hooks import cache
+
+        self.version = toolchain.version
+        tests = self.options.tests
+        base_side.list_directories(p.directory for p in self.packages)
+        overlay: dict[str, bytes | None] | None = None  # read only when something compiles
+        for (module, members), head_build in zip(self.modules, self.head_builds, strict=True):
+            at_base = [
+                p
+                for p in members
+                if any(buildable(f, tests) for f in base_side.go_files(p.directory))
+            ]
+            if not at_base:
+                self.plans.append(_BasePlan(module, None, "", None))
+                continue
+            build = head_build._replace(
+                packages=tuple(sorted(modules.package_dir(module, p.directory) for p in at_base))
+            )
+            key = _cache_key(
+                self.base, build, at_base, base_side, toolchain, self.options, self.env
+            )
+            text = cache.load(key) if key is not None else None
+            if text is not None:
+                self.plans.append(_BasePlan(module, None, text, None))
+                continue
+            if overlay is None:
+                overlay = sides.overlay(base_side, self.repo.root)
+            running = self.session.start(build._replace(overlay=overlay))
+            self.plans.append(_BasePlan(module, running, "", key))
+
+    def base_known(self) -> bool:
+        """Whether the base side's text is at hand without waiting for a compile."""
+        return all(plan.running is None for plan in self.plans)
+
+    def head_text(self) -> str:
+        results = [running.result() for running in self.head]
+        for running, result in zip(self.head, results, strict=True):
+            if not result.ok:
+                errors = "\n".join(f"  {line}" for line in running.errors())
+                raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
+        return "\n".join(r.output for r in results)
+
+    def base_text(self) -> tuple[str, str]:
+        """(base text, "" or the module whose base does not compile)."""
+        from hooks import cache
+
+        texts: list[str] = []
+        broken = ""
+        for plan in self.plans:
+            if plan.running is None:
+                texts.append(plan.text)
+                continue
+            result = plan.running.result()
+            if result.ok:
+                texts.append(result.output)
+                if plan.key is not None:
+                    cache.store(plan.key, result.output)
+            elif self.options.allow_broken_base:
+                broken = plan.module.root or "."
+                texts.append("")
+            else:
+                first = plan.running.errors(1)
+                raise FatalError(
+                    f"the base {self.base.commit[:7]} does not compile "
+                    f"({first[0] if first else 'no compiler message'}); "
+                    "--allow-broken-base compares against an empty base"
+                )
+        return "\n".join(texts), broken
+
+
+def _cache_key(
+    base: BaseChoice,
+    build: compiler.Build,
+    members: list[Package],
+    side: Side,
+    toolchain: compiler.Toolchain,
+    options: Options,
+    env: Mapping[str, str],
+) -> cache.CacheKey | None:
+    from hooks import cache
+
+    if not options.use_cache:
+        return None
+    files = tuple(
+        (path, side.blob_id(path))
+        for p in members
+        for path in side.go_files(p.directory)
+        if buildable(path, options.tests)
+    )
+    return cache.CacheKey(
+        merge_base=base.commit,
+        module_root=str(build.module_dir),
+        package=" ".join(p.import_path for p in members),
+        files=files,
+        go_version=toolchain.version,
+        # The toolchain's own GOROOT, not only $GOROOT: two installations of one version
+        # print different paths for the standard library's files in -m=2 explanations.
+        goroot=toolchain.goroot,
+        gcflags=("-m=2" if options.explain else "-m", f"GOFLAGS={env.get('GOFLAGS', '')}"),
+        tags=tuple(t for t in options.tags.replace(",", " ").split() if t),
+        goos=env.get("GOOS", ""),
+        goarch=env.get("GOARCH", ""),
+        cgo_enabled=env.get("CGO_ENABLED", ""),
+        goexperiment=env.get("GOEXPERIMENT", ""),
+        tests=options.tests,
+    )
