@@ -544,3 +544,54 @@ def test_escape_of_an_inlined_callee_points_at_it(
     assert finding["message"] == "&Point{} escapes to heap"
     assert finding["inlined"] == "newPoint"
     assert finding["inlined_from"] == {"path": "geom/make.go", "line": 5, "col": 1}
+
+
+LOOP = """
+package geom
+
+func Pointers(xs []int) []*int {
+	var out []*int
+	for _, x := range xs {
+		out = append(out, &x)
+	}
+	return out
+}
+"""
+
+
+def test_go_mod_differs_between_base_and_head(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Base compiles with its own go.mod (through the overlay). Under `go 1.21` the loop
+    variable is one variable for the whole loop, so the parameter's content leaks; under
+    `go 1.22` each iteration has its own, and the leak is gone: seen only if each side
+    really used its own go.mod."""
+    repo.write("go.mod", "module example.com/m\n\ngo 1.21\n")
+    repo.write("geom/loop.go", LOOP)
+    repo.commit("go 1.21")
+    repo.write("go.mod", "module example.com/m\n\ngo 1.22\n")
+    repo.write("geom/loop.go", LOOP.replace("var out []*int", "var out []*int // collected"))
+    code, doc = goescape(repo, capsys, "--base", "HEAD")
+    assert code == 0, doc
+    assert ("geom/loop.go", 5, "moved to heap: x") in by_state(doc, "unchanged")
+    assert by_state(doc, "absent") == [("geom/loop.go", 3, "leaking param content: xs")]
+    assert by_state(doc, "new") == []
+
+
+def test_go_work_workspace(repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write("go.work", "go 1.21\n\nuse (\n\t./lib\n\t./app\n)\n")
+    repo.go_module("example.com/lib", "lib")
+    repo.go_module("example.com/app", "app")
+    repo.write("lib/lib.go", "package lib\n\nfunc Value() int { return 1 }\n")
+    repo.write(
+        "app/main.go",
+        'package main\n\nimport "example.com/lib"\n\nfunc main() { println(lib.Value()) }\n',
+    )
+    repo.commit("workspace")
+    repo.write(
+        "lib/lib.go",
+        "package lib\n\nvar Kept *int\n\nfunc Value() int { v := 1; Kept = &v; return v }\n",
+    )
+    code, doc = goescape(repo, capsys, "--base", "HEAD")
+    assert code == 1
+    assert new_escapes(doc) == [("lib/lib.go", 5, "Value", "moved to heap: v")]
