@@ -1,7 +1,7 @@
 """Function declarations of a Go file, found with tree-sitter-go. Pure.
 
 Lines are 1-based throughout. A function's span runs from its doc comment (if any) to its
-closing brace; package-level var/const declarations form the package's single INIT bucket.
+closing brace; package-level var declarations with values form the package's single INIT bucket.
 """
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ class GoFile(NamedTuple):
     package: str  # name in the package clause
     generated: bool  # has a `// Code generated ... DO NOT EDIT.` line before the package clause
     functions: tuple[FunctionDecl, ...]
-    init_spans: tuple[tuple[int, int], ...]  # line spans of package-level var/const declarations
+    init_spans: tuple[tuple[int, int], ...]  # package-level var declarations with values
     ignores: tuple[IgnoreComment, ...]  # every `//goescape:ignore` comment in the file
     syntax_error: bool = False  # tree-sitter had to recover: the lists may be incomplete
 
 
-# var_spec/const_spec stand alone when recovery could not close their `var (` block.
-_PACKAGE_LEVEL_VALUES = frozenset(
-    {"var_declaration", "const_declaration", "var_spec", "const_spec"}
-)
+# Package-level variables run code at start-up only when given a value (`var x = f()`);
+# constants and `var x T` run none. A var_spec stands alone when recovery could not close
+# its `var (` block.
+_PACKAGE_LEVEL_VARS = frozenset({"var_declaration", "var_spec"})
 
 
 class _Comment(NamedTuple):
@@ -132,7 +132,7 @@ def parse_go(source: bytes) -> GoFile:
         if node.type == "package_clause" and not package:
             ident = next((c for c in node.children if c.type == "package_identifier"), None)
             package = _text(ident)
-        elif node.type in _PACKAGE_LEVEL_VALUES:
+        elif node.type in _PACKAGE_LEVEL_VARS and _initialises(node):
             init_spans.append((node.start_point[0] + 1, _last_line(node)))
 
     comment_starts = [c.start_byte for c in comments]
@@ -256,6 +256,16 @@ def _is_generated(header: bytes) -> bool:
     return any(_GENERATED.fullmatch(line.removesuffix("\r")) for line in text.split("\n"))
 
 
+def _initialises(node: tree_sitter.Node) -> bool:
+    """Whether a var declaration gives any of its variables a value."""
+    if node.type == "var_spec":
+        return node.child_by_field_name("value") is not None
+    return any(_initialises(child) for child in node.children if child.type in _VAR_PARTS)
+
+
+_VAR_PARTS = frozenset({"var_spec", "var_spec_list"})
+
+
 def _spans(gofile: GoFile) -> Iterable[tuple[tuple[str, str], int, int]]:
     for fn in gofile.functions:
         yield fn.key, fn.doc_start_line, fn.end_line
@@ -265,7 +275,7 @@ def _spans(gofile: GoFile) -> Iterable[tuple[tuple[str, str], int, int]]:
 
 def function_at(gofile: GoFile, line: int) -> tuple[str, str] | None:
     """(receiver, name) of the declaration holding `line` (its doc comment included),
-    ("", INIT) inside a package-level var/const declaration, None elsewhere (imports, type
+    ("", INIT) inside a package-level var declaration with a value, None elsewhere (imports, type
     declarations, blank lines). Should recovery from a syntax error have nested declarations,
     the innermost wins."""
     for fn in reversed(gofile.functions):

@@ -273,6 +273,8 @@ var (
 
 const c = 3
 
+var zero int
+
 type T struct{ p *int }
 
 func F() {
@@ -283,9 +285,9 @@ func F() {
 """
 
 
-def test_init_spans_are_package_level_only() -> None:
+def test_init_spans_are_package_level_vars_with_values() -> None:
     parsed = parse_go(go(VARS))
-    assert parsed.init_spans == ((5, 5), (7, 13), (15, 15))
+    assert parsed.init_spans == ((5, 5), (7, 13))
     assert [fn.name for fn in parsed.functions] == ["F"]
 
 
@@ -298,12 +300,13 @@ def test_init_spans_are_package_level_only() -> None:
         (7, ("", INIT)),
         (11, ("", INIT)),  # inside a func literal of a var block
         (14, None),  # blank line
-        (15, ("", INIT)),
-        (17, None),  # type declaration
-        (19, ("", "F")),
-        (20, ("", "F")),  # a local var belongs to its function
-        (23, ("", "F")),
-        (24, None),  # past the end
+        (15, None),  # a constant runs no code
+        (17, None),  # nor does a var without a value
+        (19, None),  # type declaration
+        (21, ("", "F")),
+        (22, ("", "F")),  # a local var belongs to its function
+        (25, ("", "F")),
+        (26, None),  # past the end
     ],
 )
 def test_function_at_vars(line: int, expected: tuple[str, str] | None) -> None:
