@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +19,7 @@ from bot.annotations import escape_warnings
 from bot.comments import ESCAPE, REVIEW, SUMMARY, Links, Outside, escape_keys, marker, read_marker
 from bot.comments import review_body as make_review_body
 from bot.event import PullRequest, check_repository, from_event, from_options
-from bot.github import GitHub, RetryPolicy, ReviewRejected, WriteForbidden
+from bot.github import Author, GitHub, RetryPolicy, ReviewRejected, WriteForbidden
 from bot.plan import REJECTED, Existing, Inline, Plan, counted, make_plan, reported
 from bot.summary import sticky_body, summary_markdown
 from hooks import process
@@ -139,6 +139,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=1.0,
         help="seconds between writes (GitHub's content-creation limit)",
     )
+    p.add_argument(
+        "--trust-author",
+        action="append",
+        default=[],
+        metavar="LOGIN",
+        help="also treat comments by LOGIN as the bot's own (when the token is a person's); "
+        "by default only comments by GitHub Actions or an App are",
+    )
     args = p.parse_args(argv)
     if args.max_comments < 0 or args.retries < 0 or args.backoff < 0 or args.pace < 0:
         p.error("--max-comments, --retries, --backoff and --pace cannot be negative")
@@ -236,18 +244,20 @@ def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Link
     )
     new = reported(report.escapes)
     anchors = _fetch_anchors(gh, args, s, report)
+    # Anyone can write a marker into a comment: only the bot's own are edited or deleted.
+    ours = _trusted(args.trust_author)
     comments = gh.review_comments()
     replied = {c.in_reply_to for c in comments if c.in_reply_to is not None}
     existing = []
     for c in comments:
         found = read_marker(c.body)
-        if found and found[0] == ESCAPE and c.in_reply_to is None:
+        if found and found[0] == ESCAPE and c.in_reply_to is None and ours(c.author):
             existing.append(Existing(c.id, found[1], c.body, c.id in replied))
     in_reviews: set[str] = set()
-    for body in gh.review_bodies():
-        found = read_marker(body)
-        if found and found[0] == REVIEW:
-            in_reviews |= escape_keys(body)
+    for review in gh.reviews():
+        found = read_marker(review.body)
+        if found and found[0] == REVIEW and ours(review.author):
+            in_reviews |= escape_keys(review.body)
     plan = make_plan(
         new,
         anchors.allows,
@@ -266,7 +276,7 @@ def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Link
     body = sticky_body(summary_markdown(report, new, links))
     state = "created"
     for issue_comment in gh.issue_comments():
-        if read_marker(issue_comment.body) == (SUMMARY, ""):
+        if read_marker(issue_comment.body) == (SUMMARY, "") and ours(issue_comment.author):
             state = "unchanged" if issue_comment.body == body else "updated"
             if state == "updated":
                 gh.edit_issue_comment(issue_comment.id, body)
@@ -274,6 +284,15 @@ def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Link
     else:
         gh.create_issue_comment(body, marker(SUMMARY))
     return Result(inline, outside, len(plan.edits), len(plan.deletions), state)
+
+
+def _trusted(logins: Sequence[str]) -> Callable[[Author], bool]:
+    allowed = frozenset(logins)
+
+    def ours(author: Author) -> bool:
+        return author.is_bot or author.login in allowed
+
+    return ours
 
 
 def submit_review(

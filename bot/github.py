@@ -40,15 +40,33 @@ class ReviewRejected(Exception):
     """GitHub answered 422 to a review: some comment's line is not part of the diff."""
 
 
+class Author(NamedTuple):
+    login: str
+    is_bot: bool  # a GitHub App or GitHub Actions, not a person
+
+
 class ReviewComment(NamedTuple):
     id: int
     body: str
     in_reply_to: int | None
+    author: Author = Author("", False)
 
 
 class IssueComment(NamedTuple):
     id: int
     body: str
+    author: Author = Author("", False)
+
+
+class Review(NamedTuple):
+    body: str
+    author: Author
+
+
+def _author(raw: Mapping[str, Any]) -> Author:
+    # Read from the listed data: PyGithub would fetch the user again for `.type`.
+    user = raw.get("user") or {}
+    return Author(str(user.get("login", "")), user.get("type") == "Bot")
 
 
 def _header(err: GithubException, name: str) -> str | None:
@@ -199,14 +217,17 @@ class GitHub:
             # GitHub leaves `in_reply_to_id` out of top-level comments, and PyGithub would
             # fetch each comment again to look for it: read the listed data as it came.
             return [
-                ReviewComment(c.id, c.body or "", c._rawData.get("in_reply_to_id")) for c in found
+                ReviewComment(
+                    c.id, c.body or "", c._rawData.get("in_reply_to_id"), _author(c._rawData)
+                )
+                for c in found
             ]
 
         return self._call("listing review comments", fetch)
 
-    def review_bodies(self) -> list[str]:
-        def fetch() -> list[str]:
-            return [r.body or "" for r in self._pr.get_reviews()]
+    def reviews(self) -> list[Review]:
+        def fetch() -> list[Review]:
+            return [Review(r.body or "", _author(r._rawData)) for r in self._pr.get_reviews()]
 
         return self._call("listing reviews", fetch)
 
@@ -214,7 +235,7 @@ class GitHub:
         def fetch() -> list[IssueComment]:
             found = list(self._issue.get_comments())
             self._issue_comments = {c.id: c for c in found}
-            return [IssueComment(c.id, c.body or "") for c in found]
+            return [IssueComment(c.id, c.body or "", _author(c._rawData)) for c in found]
 
         return self._call("listing issue comments", fetch)
 
@@ -234,7 +255,7 @@ class GitHub:
             return True
 
         def landed() -> bool | None:
-            return True if any(nonce in b for b in self.review_bodies()) else None
+            return True if any(nonce in r.body for r in self.reviews()) else None
 
         self._call("creating the review", post, write=True, landed=landed)
 

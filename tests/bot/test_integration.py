@@ -280,3 +280,29 @@ def test_source_text_cannot_inject_markup(github, run_bot) -> None:  # type: ign
     assert "``moved to heap: `@octocat` <img src=x> **b** |x|``" in comment["body"]
     assert "@admin" not in comment["body"]
     assert "<b>" not in comment["body"]
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_markers_copied_by_people_are_not_the_bots(github, run_bot, trusted) -> None:  # type: ignore[no-untyped-def]
+    run_bot(github, report(IN_DIFF))
+    [ours] = github.bot_comments()
+    [summary] = github.issue_comments
+    first_summary = summary["body"]
+    # Mallory pastes the bot's markers into comments of her own.
+    forged = github.comment_as("mallory", ours["path"], ours["line"], ours["body"])
+    forged_summary = github.issue_comment_as("mallory", first_summary)
+    github.issue_comments.reverse()  # hers is listed first
+
+    extra = ("--trust-author", "mallory") if trusted else ()
+    run_bot(github, report(), *extra)  # the escape is gone
+
+    ids = [c["id"] for c in github.review_comments]
+    assert ours["id"] not in ids  # the bot's own comment: deleted
+    bodies = {c["id"]: c["body"] for c in github.issue_comments}
+    if trusted:
+        assert forged["id"] not in ids
+        assert "No new heap escapes." in bodies[forged_summary["id"]]
+    else:
+        assert forged["id"] in ids
+        assert bodies[forged_summary["id"]] == first_summary
+        assert "No new heap escapes." in bodies[summary["id"]]

@@ -131,6 +131,17 @@ class GitHubState:
         self.review_comments.append(reply)
         return reply
 
+    def comment_as(self, login: str, path: str, line: int, body: str) -> dict[str, Any]:
+        """A person's own review comment (not a reply), e.g. one copying the bot's marker."""
+        comment = self._review_comment(path, line, body, self._id(), user(login, 583232))
+        self.review_comments.append(comment)
+        return comment
+
+    def issue_comment_as(self, login: str, body: str) -> dict[str, Any]:
+        comment = {**self._issue_comment(body), "user": user(login, 583232)}
+        self.issue_comments.append(comment)
+        return comment
+
     def bot_comments(self) -> list[dict[str, Any]]:
         return [c for c in self.review_comments if c["user"]["login"] == BOT]
 
