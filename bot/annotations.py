@@ -22,13 +22,26 @@ def warning(path: str, line: int, title: str, message: str) -> str:
     )
 
 
-def escape_warnings(escapes: Iterable[ReportedEscape]) -> list[str]:
-    return [
+# GitHub shows at most 10 warning annotations of a step; the rest would vanish unsaid.
+MAX_WARNINGS = 10
+
+
+def escape_warnings(escapes: Iterable[ReportedEscape], limit: int = MAX_WARNINGS) -> list[str]:
+    """A warning per escape, those that fail the run first, and a notice for any left out."""
+    ordered = sorted(escapes, key=lambda e: (e.level == "note", e.path, e.line, e.col))
+    lines = [
         warning(
             e.path,
             e.line,
             "goescape: new heap escape",
             f"{e.compiler_message} in {e.display} (heap escapes {e.before} -> {e.after})",
         )
-        for e in escapes
+        for e in ordered[:limit]
     ]
+    if len(ordered) > limit:
+        more = len(ordered) - limit
+        lines.append(
+            f"::notice title=goescape::{more} more new heap escape{'s' * (more != 1)}"
+            " (GitHub shows 10 annotations a step): see the job summary"
+        )
+    return lines

@@ -185,6 +185,31 @@ def test_workflow_command_escaping(path, line, title, message, expected) -> None
     assert annotations.warning(path, line, title, message) == expected
 
 
+@pytest.mark.parametrize(
+    ("count", "warnings", "notice"), [(3, 3, None), (10, 10, None), (14, 10, 4)]
+)
+def test_annotations_stop_at_what_github_shows(
+    count: int, warnings: int, notice: int | None
+) -> None:
+    notes = [escape(100 + n, level="note", induced=True) for n in range(2)]
+    failing = [escape(n + 1, path=f"f{n:02}.go") for n in range(count - 2)]
+    lines = annotations.escape_warnings(notes + failing)
+    shown = [line for line in lines if line.startswith("::warning ")]
+    assert len(shown) == warnings
+    # The escapes that fail the run come first; the induced notes only if there is room.
+    failing_first = min(count - 2, 10)
+    assert all("file=geom/geom.go" not in line for line in shown[:failing_first])
+    assert all("file=geom/geom.go" in line for line in shown[failing_first:])
+    notices = [line for line in lines if line.startswith("::notice ")]
+    if notice is None:
+        assert notices == []
+    else:
+        assert notices == [
+            f"::notice title=goescape::{notice} more new heap escapes (GitHub shows 10 "
+            "annotations a step): see the job summary"
+        ]
+
+
 def _err(status: int, message: str, headers: dict[str, str]) -> GithubException:
     return GithubException(status, {"message": message}, headers)
 
