@@ -58,14 +58,29 @@ class Git:
         return pending.result()
 
     def commit_of(self, ref: str) -> str | None:
+        refs = self._refs()
+        # Branch names the snapshot knows (the default candidates, the upstream, what
+        # origin/HEAD points to) need no process of their own.
+        if refs is not None and ref in refs.candidates():
+            return refs.commit_of(ref)
         code, out = self._ask(*_commit_query(ref))
         return out.strip() if code == 0 and out.strip() else None
+
+    def _refs(self) -> _Refs | None:
+        """The branches, read in one go when `prefetch_choices` asked for them."""
+        if _REFS_QUERY not in self._answers:
+            return None
+        code, out = self._ask(*_REFS_QUERY)
+        return _Refs.parse(out) if code == 0 else None
 
     def merge_base(self, a: str, b: str) -> str | None:
         code, out = self._ask(*_merge_base_query(a, b))
         return out.strip() if code == 0 and out.strip() else None
 
     def upstream(self) -> str | None:
+        refs = self._refs()
+        if refs is not None:
+            return refs.upstream or None
         code, out = self._ask(*_UPSTREAM_QUERY)
         return out.strip() if code == 0 and out.strip() else None
 
@@ -155,6 +170,47 @@ class Git:
         return result
 
 
+class _Refs(NamedTuple):
+    """Local and remote-tracking branches: what choosing a default base needs to know,
+    from one `git for-each-ref` instead of a `rev-parse` per candidate."""
+
+    commits: dict[str, str]  # full ref name -> commit
+    upstream: str  # the current branch's upstream, short ("origin/main"), or ""
+    origin_head: str  # what refs/remotes/origin/HEAD points to, short, or ""
+
+    @classmethod
+    def parse(cls, out: str) -> _Refs:
+        commits: dict[str, str] = {}
+        upstream = origin_head = ""
+        for line in out.splitlines():
+            current, name, commit, tracked, target = (line.split("\0") + [""] * 5)[:5]
+            commits[name] = commit
+            if current == "*":
+                upstream = _short(tracked)
+            if name == "refs/remotes/origin/HEAD":
+                origin_head = _short(target)
+        return cls(commits, upstream, origin_head)
+
+    def candidates(self) -> set[str]:
+        """The names `base_commit` may try when no base is given."""
+        return {*_DEFAULT_BRANCHES, self.upstream, self.origin_head} - {""}
+
+    def commit_of(self, branch: str) -> str | None:
+        """A branch's commit, found as git finds a short name (tags aside: goescape only asks
+        for branch names here)."""
+        for name in (f"refs/{branch}", f"refs/heads/{branch}", f"refs/remotes/{branch}"):
+            if name in self.commits:
+                return self.commits[name]
+        return None
+
+
+def _short(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
 class _Object(NamedTuple):
     oid: str  # hex
     kind: bytes  # b"blob", b"tree", b"commit" (a submodule), b"tag"
@@ -177,6 +233,12 @@ def _merge_base_query(a: str, b: str) -> tuple[str, ...]:
 
 
 _UPSTREAM_QUERY = ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+_REFS_QUERY = (
+    "for-each-ref",
+    "--format=%(HEAD)%00%(refname)%00%(objectname)%00%(upstream)%00%(symref)",
+    "refs/heads/",
+    "refs/remotes/",
+)
 _ORIGIN_HEAD_QUERY = ("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
 
 
@@ -192,8 +254,7 @@ def prefetch_choices(
         if not head_ref:
             queries.append(_merge_base_query("HEAD", explicit))
     else:
-        queries += [_UPSTREAM_QUERY, _ORIGIN_HEAD_QUERY]
-        queries += [_commit_query(b) for b in _DEFAULT_BRANCHES]
+        queries.append(_REFS_QUERY)
     git.prefetch(*queries)
 
 
@@ -272,6 +333,9 @@ def base_commit(
 
 
 def _origin_head(git: Git) -> str | None:
+    refs = git._refs()
+    if refs is not None:
+        return refs.origin_head or None
     code, out = git._ask(*_ORIGIN_HEAD_QUERY)
     return out.strip() if code == 0 and out.strip() else None
 
