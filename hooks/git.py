@@ -50,6 +50,10 @@ class Git:
             if args not in self._answers:
                 self._answers[args] = Pending(_run_in, self.root, args, False)
 
+    def know(self, args: tuple[str, ...], answer: _Answer) -> None:
+        """Keep an answer to the lookup `args` learnt some other way."""
+        self._answers.setdefault(args, Pending.done(answer))
+
     def _ask(self, *args: str) -> _Answer:
         """`run(*args, check=False)`, answered once per run."""
         pending = self._answers.get(args)
@@ -107,7 +111,11 @@ class Git:
         return [p for p in out.split("\0") if p]
 
     def untracked(self) -> list[str]:
-        out = self.out("ls-files", "--others", "--exclude-standard", "-z")
+        """Untracked, not ignored files, repo-relative: from any directory of the repository
+        (`:/` and --full-name), so the listing need not wait for the root to be known."""
+        out = self.out(
+            "ls-files", "--others", "--exclude-standard", "-z", "--full-name", "--", ":/"
+        )
         return [p for p in out.split("\0") if p]
 
     def tree_files(self, rev: str, directory: str) -> dict[str, str]:
@@ -248,7 +256,8 @@ def prefetch_choices(
     """Start the lookups `choose_head` and `choose_base` are going to make."""
     head_ref = head_arg or env.get("PRE_COMMIT_TO_REF") or ""
     explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
-    queries = [_commit_query(head_ref or "HEAD")]
+    # HEAD's own commit comes with the repository's root (`find_root_and_head`).
+    queries = [_commit_query(head_ref)] if head_ref else []
     if explicit:
         queries.append(_commit_query(explicit))
         if not head_ref:
@@ -263,6 +272,30 @@ def find_root(cwd: Path) -> Path:
     if code != 0:
         raise FatalError(f"not a git repository: {cwd} (goescape compares git revisions)")
     return Path(out.strip())
+
+
+def find_root_and_head(cwd: Path, lookups: Git) -> Path:
+    """`find_root`, asking git for HEAD's commit in the same process (one start-up less)
+    and keeping that answer in `lookups` for `commit_of("HEAD")`."""
+    code, out, _ = process.run_text(
+        (
+            "git",
+            "-c",
+            "core.quotePath=false",
+            "rev-parse",
+            "--show-toplevel",
+            *_commit_query("HEAD")[1:],
+        ),
+        cwd=cwd,
+        check=False,
+    )
+    lines = out.splitlines()
+    if not lines:
+        raise FatalError(f"not a git repository: {cwd} (goescape compares git revisions)")
+    # An unborn HEAD: the top level is printed, the commit is not (exit 1).
+    head = lines[1].strip() if code == 0 and len(lines) > 1 else ""
+    lookups.know(_commit_query("HEAD"), (0, head + "\n") if head else (1, ""))
+    return Path(lines[0])
 
 
 class Head(NamedTuple):

@@ -69,28 +69,16 @@ def _analyse(
     # asked as soon as its inputs are known, several at a time, and the head compile starts
     # as soon as the changed packages are known; Python's own work (imports, parsing, the
     # cache, the base side) is done while they run.
-    finding_root = Pending(git.find_root, cwd)
-    lookups = git.Git(cwd)
-    git.prefetch_choices(lookups, options.head, options.base, env)
-    _load("hooks.functions")
-    repo = git.Git(finding_root.result(), lookups)
-    head = git.choose_head(repo, options.head, env)
-    chosen = git.base_commit(repo, options.base, head, env)
-    if chosen is None:
-        from hooks.outcome import BaseChoice
-
-        return _empty(BaseChoice("", "no commit yet"), head, options, "")
-
-    diffing = Pending(repo.diff, chosen[0], head.commit or None)
-    # Untracked files are part of a working-tree head; for a commit they must be hidden
-    # from the compiler on both sides (listing them as differing overlays them away).
-    listing_untracked = Pending(repo.untracked)
-    # Files whose content at a commit differs from the working tree (either side). For a
-    # working-tree head, the base's are exactly the diff's paths, old and new.
-    base_differing = Pending(repo.differing_paths, chosen[0]) if head.commit else None
-    head_differing = Pending(repo.differing_paths, head.commit) if head.commit else Pending.done([])
-    _load("hooks.outcome", "tempfile", "hooks.compiler")
+    # The chain of git questions (root and refs, merge base, diff) runs on a thread of its
+    # own, so that each next question is asked the moment the previous answer is in, while
+    # this thread imports what the rest of the run needs.
+    asking = Pending(_ask_git, cwd, options, env)
+    _load("hooks.functions", "hooks.outcome", "tempfile", "hooks.compiler")
+    repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asking.result()
     from hooks.outcome import BaseChoice
+
+    if chosen is None:
+        return _empty(BaseChoice("", "no commit yet"), head, options, "")
 
     base = BaseChoice(*chosen)
     changes = parse_diff(diffing.result())
@@ -150,6 +138,37 @@ def _analyse(
         count_leaks=options.leaks,
         fail_on_induced=options.fail_on_induced,
     )
+
+
+class _Asked(NamedTuple):
+    repo: git.Git
+    head: git.Head
+    chosen: tuple[str, str] | None  # (merge base, how it was chosen); None: no commit yet
+    diffing: Pending[str]
+    listing_untracked: Pending[list[str]]
+    base_differing: Pending[list[str]] | None  # None: the diff's own paths will do
+    head_differing: Pending[list[str]]
+
+
+def _ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> _Asked:
+    lookups = git.Git(cwd)
+    finding_root = Pending(git.find_root_and_head, cwd, lookups)
+    git.prefetch_choices(lookups, options.head, options.base, env)
+    # Untracked files are part of a working-tree head; for a commit they must be hidden
+    # from the compiler on both sides (listing them as differing overlays them away).
+    listing_untracked = Pending(lookups.untracked)
+    repo = git.Git(finding_root.result(), lookups)
+    head = git.choose_head(repo, options.head, env)
+    chosen = git.base_commit(repo, options.base, head, env)
+    if chosen is None:
+        nothing: Pending[list[str]] = Pending.done([])
+        return _Asked(repo, head, None, Pending.done(""), nothing, None, nothing)
+    diffing = Pending(repo.diff, chosen[0], head.commit or None)
+    # Files whose content at a commit differs from the working tree (either side). For a
+    # working-tree head, the base's are exactly the diff's paths, old and new.
+    base_differing = Pending(repo.differing_paths, chosen[0]) if head.commit else None
+    head_differing = Pending(repo.differing_paths, head.commit) if head.commit else Pending.done([])
+    return _Asked(repo, head, chosen, diffing, listing_untracked, base_differing, head_differing)
 
 
 def _load(*names: str) -> None:
