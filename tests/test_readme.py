@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,3 +49,24 @@ def test_manifest_hook_id_is_the_one_documented() -> None:
     manifest = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "- id: goescape\n" in manifest
     assert "      - id: goescape\n" in README
+
+
+def test_workflow_snippets_pass_actionlint(tmp_path: Path) -> None:
+    """Every workflow the README shows (the complete example files are checked by
+    tests/test_action.py; this covers the snippets) is one actionlint accepts."""
+    from tests.test_action import tool
+
+    snippets = [b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if "jobs:" in b]
+    assert snippets
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for n, snippet in enumerate(snippets):
+        header = "" if re.search(r"^on:", snippet, re.M) else "on: pull_request\n"
+        (folder / f"snippet{n}.yml").write_text(header + snippet, encoding="utf-8")
+    proc = subprocess.run(
+        [tool("actionlint"), *sorted(str(p) for p in folder.iterdir())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
