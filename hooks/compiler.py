@@ -207,13 +207,6 @@ class Running(NamedTuple):
         return lines[:limit] or self.result().errors(limit)
 
 
-def compile_all(go: str, builds: Sequence[Build]) -> list[Result]:
-    """Run the builds in parallel (base and head of a module share no output)."""
-    with Session(go) as session:
-        running = [session.start(build) for build in builds]
-        return [r.result() for r in running]
-
-
 def _unmask(output: str, stand_ins: Mapping[str, str], cwd: Path) -> str:
     """Name the user's files, not their temporary overlay copies, in compiler messages.
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from hooks import process
 from hooks.background import Pending
 from hooks.changes import git_diff_args
 from hooks.errors import FatalError
-
-if TYPE_CHECKING:
-    from hooks.outcome import BaseChoice
 
 # Candidates for the base when neither --base nor pre-commit names one, in order.
 _DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")
@@ -62,30 +59,16 @@ class Git:
         return pending.result()
 
     def commit_of(self, ref: str) -> str | None:
-        refs = self._refs()
-        # Branch names the snapshot knows (the default candidates, the upstream, what
-        # origin/HEAD points to) need no process of their own.
-        if refs is not None and ref in refs.candidates():
-            return refs.commit_of(ref)
         code, out = self._ask(*_commit_query(ref))
         return out.strip() if code == 0 and out.strip() else None
 
-    def _refs(self) -> _Refs | None:
-        """The branches, read in one go when `prefetch_choices` asked for them."""
-        if _REFS_QUERY not in self._answers:
-            return None
+    def refs(self) -> _Refs:
+        """The branches, the current one's upstream and origin/HEAD, in one git command."""
         code, out = self._ask(*_REFS_QUERY)
-        return _Refs.parse(out) if code == 0 else None
+        return _Refs.parse(out if code == 0 else "")
 
     def merge_base(self, a: str, b: str) -> str | None:
         code, out = self._ask(*_merge_base_query(a, b))
-        return out.strip() if code == 0 and out.strip() else None
-
-    def upstream(self) -> str | None:
-        refs = self._refs()
-        if refs is not None:
-            return refs.upstream or None
-        code, out = self._ask(*_UPSTREAM_QUERY)
         return out.strip() if code == 0 and out.strip() else None
 
     def is_shallow(self) -> bool:
@@ -117,10 +100,6 @@ class Git:
             "ls-files", "--others", "--exclude-standard", "-z", "--full-name", "--", ":/"
         )
         return [p for p in out.split("\0") if p]
-
-    def tree_files(self, rev: str, directory: str) -> dict[str, str]:
-        """path -> blob id of the files directly in `directory` ("" = root) at `rev`."""
-        return self.trees_files(rev, [directory])[directory]
 
     def trees_files(self, rev: str, directories: Iterable[str]) -> dict[str, dict[str, str]]:
         """`tree_files` of several directories, read in one `git cat-file --batch`.
@@ -199,14 +178,10 @@ class _Refs(NamedTuple):
                 origin_head = _short(target)
         return cls(commits, upstream, origin_head)
 
-    def candidates(self) -> set[str]:
-        """The names `base_commit` may try when no base is given."""
-        return {*_DEFAULT_BRANCHES, self.upstream, self.origin_head} - {""}
-
-    def commit_of(self, branch: str) -> str | None:
+    def commit_of(self, ref: str) -> str | None:
         """A branch's commit, found as git finds a short name (tags aside: goescape only asks
         for branch names here)."""
-        for name in (f"refs/{branch}", f"refs/heads/{branch}", f"refs/remotes/{branch}"):
+        for name in (f"refs/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"):
             if name in self.commits:
                 return self.commits[name]
         return None
@@ -240,20 +215,18 @@ def _merge_base_query(a: str, b: str) -> tuple[str, ...]:
     return ("merge-base", a, b)
 
 
-_UPSTREAM_QUERY = ("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
 _REFS_QUERY = (
     "for-each-ref",
     "--format=%(HEAD)%00%(refname)%00%(objectname)%00%(upstream)%00%(symref)",
     "refs/heads/",
     "refs/remotes/",
 )
-_ORIGIN_HEAD_QUERY = ("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
 
 
 def prefetch_choices(
     git: Git, head_arg: str | None, base_arg: str | None, env: Mapping[str, str]
 ) -> None:
-    """Start the lookups `choose_head` and `choose_base` are going to make."""
+    """Start the lookups `choose_head` and `base_commit` are going to make."""
     head_ref = head_arg or env.get("PRE_COMMIT_TO_REF") or ""
     explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
     # HEAD's own commit comes with the repository's root (`find_root_and_head`).
@@ -314,21 +287,12 @@ def choose_head(git: Git, head_arg: str | None, env: Mapping[str, str]) -> Head:
     return Head(commit, ref)
 
 
-def choose_base(
-    git: Git, base_arg: str | None, head: Head, env: Mapping[str, str]
-) -> BaseChoice | None:
-    """The merge base of head and the first candidate that exists; None without any commit."""
-    from hooks.outcome import BaseChoice
-
-    chosen = base_commit(git, base_arg, head, env)
-    return None if chosen is None else BaseChoice(*chosen)
-
-
 def base_commit(
     git: Git, base_arg: str | None, head: Head, env: Mapping[str, str]
 ) -> tuple[str, str] | None:
-    """`choose_base`'s (commit, reason), without the records of a run (their imports take
-    longer than git's answer)."""
+    """(merge base, how it was chosen) of head and the first candidate that exists; None
+    without any commit. A plain tuple: the run's records take longer to import than git to
+    answer."""
     head_rev = head.commit or "HEAD"
     head_name = head.label if head.commit else "HEAD"
     if git.commit_of(head_rev) is None:
@@ -341,11 +305,14 @@ def base_commit(
                 f"{source} {explicit}: no such commit in this repository{_fetch_hint(git)}"
             )
         candidates = [explicit]
+        resolve = git.commit_of
     else:
-        candidates = [c for c in (git.upstream(), _origin_head(git)) if c]
+        refs = git.refs()
+        candidates = [c for c in (refs.upstream, refs.origin_head) if c]
         candidates += [b for b in _DEFAULT_BRANCHES if b not in candidates]
+        resolve = refs.commit_of
     for candidate in candidates:
-        if git.commit_of(candidate) is None:
+        if resolve(candidate) is None:
             continue
         merge_base = git.merge_base(head_rev, candidate)
         if merge_base is None:
@@ -363,14 +330,6 @@ def base_commit(
         git.out("rev-parse", head_rev).strip(),
         f"{head_name} (no upstream, origin/HEAD, main or master)",
     )
-
-
-def _origin_head(git: Git) -> str | None:
-    refs = git._refs()
-    if refs is not None:
-        return refs.origin_head or None
-    code, out = git._ask(*_ORIGIN_HEAD_QUERY)
-    return out.strip() if code == 0 and out.strip() else None
 
 
 def _fetch_hint(git: Git) -> str:
