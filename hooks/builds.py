@@ -110,7 +110,9 @@ class Builds:
         results = [running.result() for running in self.head]
         for running, result in zip(self.head, results, strict=True):
             if not result.ok:
-                errors = "\n".join(f"  {line}" for line in running.errors())
+                errors = "\n".join(
+                    f"  {line}" for line in running.errors() or ["(go printed no error)"]
+                )
                 raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
         return "\n".join(r.output for r in results)
 

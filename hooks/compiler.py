@@ -21,14 +21,6 @@ from hooks import process
 from hooks.background import Pending
 from hooks.errors import FatalError
 
-# Lines the compiler prints for -m that are not errors.
-_DIAGNOSTIC = re.compile(
-    r"(can inline |cannot inline |inlining call to |moved to heap: |leaking param|"
-    r".* escapes to heap|.* does not escape|\s+flow: |\s+from |.* capturing by |"
-    r"parameter .* leaks to |ignoring self-assignment|.* leaks to |mark escaped content)"
-)
-_POSITION = re.compile(r"^(.+?):(\d+):(?:(\d+):)? (.*)$")
-
 
 class Build(NamedTuple):
     """One `go build` (or `go test -c`) of some packages of one module."""
@@ -44,20 +36,6 @@ class Build(NamedTuple):
 class Result(NamedTuple):
     ok: bool
     output: str  # the compiler's stderr: the escape analysis, and errors when not ok
-
-    def errors(self, limit: int = 5) -> list[str]:
-        """The first lines of `output` that are errors rather than -m diagnostics."""
-        found: list[str] = []
-        for line in self.output.splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            match = _POSITION.match(line)
-            if match and _DIAGNOSTIC.match(match.group(4)):
-                continue
-            found.append(line)
-            if len(found) == limit:
-                break
-        return found
 
 
 def find_go() -> str:
@@ -204,7 +182,7 @@ class Running(NamedTuple):
             for line in _unmask(err, self.stand_ins, self.module_dir).splitlines()
             if line.strip() and not line.startswith("#")
         ]
-        return lines[:limit] or self.result().errors(limit)
+        return lines[:limit]
 
 
 def _unmask(output: str, stand_ins: Mapping[str, str], cwd: Path) -> str:
