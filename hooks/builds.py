@@ -66,7 +66,6 @@ class Builds:
                 overlay,
                 self.options.tests,
                 self.options.tags,
-                self.options.explain,
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))
@@ -153,7 +152,7 @@ def _cache_key(
     options: Options,
     env: Mapping[str, str],
 ) -> cache.CacheKey | None:
-    from hooks import cache
+    from hooks import cache, compiler
 
     if not options.use_cache:
         return None
@@ -172,7 +171,7 @@ def _cache_key(
         # The toolchain's own GOROOT, not only $GOROOT: two installations of one version
         # print different paths for the standard library's files in -m=2 explanations.
         goroot=toolchain.goroot,
-        gcflags=("-m=2" if options.explain else "-m", f"GOFLAGS={env.get('GOFLAGS', '')}"),
+        gcflags=(compiler.ESCAPE_FLAGS, f"GOFLAGS={env.get('GOFLAGS', '')}"),
         tags=tuple(t for t in options.tags.replace(",", " ").split() if t),
         goos=env.get("GOOS", ""),
         goarch=env.get("GOARCH", ""),

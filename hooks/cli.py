@@ -102,9 +102,6 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         leaks=args.leaks,
         fail_on_induced=args.fail_on_induced,
         allow_broken_base=args.allow_broken_base,
-        # -m=2 costs no more compile time than -m (measured), and its flow explanation makes
-        # the hints specific (a returned pointer, a boxed fmt argument), so always ask for it.
-        explain=True,
         use_cache=not args.no_cache,
     )
     with Progress.for_stderr(os.environ) as progress:

@@ -38,7 +38,6 @@ class Options(NamedTuple):
     leaks: bool = False
     fail_on_induced: bool = False
     allow_broken_base: bool = False
-    explain: bool = True  # ask the compiler for -m=2 (flow explanations), not plain -m
     use_cache: bool = True
 
 
