@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from hooks.changes import PatchLines, parse_patch
+from goescape.changes import PatchLines, parse_patch
 
 GITHUB = "github"
 LOCAL_GIT = "git"

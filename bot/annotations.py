@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hooks.sarif_read import ReportedEscape
+from goescape.sarif_read import ReportedEscape
 
 
 def _data(text: str) -> str:

@@ -14,17 +14,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from bot import anchors as anchors_mod
-from bot.annotations import escape_warnings
-from bot.comments import ESCAPE, REVIEW, SUMMARY, Links, Outside, escape_keys, marker, read_marker
-from bot.comments import review_body as make_review_body
-from bot.event import PullRequest, check_repository, from_event, from_options
-from bot.github import Author, GitHub, RetryPolicy, ReviewRejected, WriteForbidden
-from bot.plan import REJECTED, Existing, Inline, Plan, counted, make_plan, reported
-from bot.summary import sticky_body, summary_markdown
-from hooks import process
-from hooks.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, CalledProcessError, FatalError
-from hooks.sarif_read import SarifError, SarifReport, read
+from goescape import process
+from goescape.errors import (
+    EXIT_CLEAN,
+    EXIT_FAILURE,
+    EXIT_NEW_ESCAPES,
+    CalledProcessError,
+    FatalError,
+)
+from goescape.sarif_read import SarifError, SarifReport, read
+
+from . import anchors as anchors_mod
+from .annotations import escape_warnings
+from .comments import ESCAPE, REVIEW, SUMMARY, Links, Outside, escape_keys, marker, read_marker
+from .comments import review_body as make_review_body
+from .event import PullRequest, check_repository, from_event, from_options
+from .github import Author, GitHub, RetryPolicy, ReviewRejected, WriteForbidden
+from .plan import REJECTED, Existing, Inline, Plan, counted, make_plan, reported
+from .summary import sticky_body, summary_markdown
 
 READ_ONLY_NOTE = (
     "The token cannot write to this pull request (a pull request from a fork gets a read-only "

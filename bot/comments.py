@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from bot.markdown import code, plain, url_path
-from hooks.sarif_read import ReportedEscape
+from goescape.sarif_read import ReportedEscape
+
+from .markdown import code, plain, url_path
 
 ESCAPE = "escape"  # an inline comment about one escape; key: the escape's fingerprint
 REVIEW = "review"  # a review the bot submitted; key: a nonce unique to that run

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hooks.errors import FatalError
+from goescape.errors import FatalError
 
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

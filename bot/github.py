@@ -16,9 +16,9 @@ import requests
 from github import Auth, Github, GithubException
 from github.Commit import Commit
 from github.PullRequest import ReviewComment as ReviewCommentInput
+from goescape.errors import FatalError
 
-from bot.event import PullRequest
-from hooks.errors import FatalError
+from .event import PullRequest
 
 T = TypeVar("T")
 

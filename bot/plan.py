@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from bot.comments import Links, Outside, inline_body, is_resolved, key_of, resolved_body
-from hooks.sarif_read import ReportedEscape
+from goescape.sarif_read import ReportedEscape
+
+from .comments import Links, Outside, inline_body, is_resolved, key_of, resolved_body
 
 NOT_IN_DIFF = "not in the diff"
 OVER_LIMIT = "over the inline comment limit"

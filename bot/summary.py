@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.comments import SUMMARY, Links, marker
-from bot.markdown import code, plain
-from hooks.sarif_read import ReportedEscape, SarifReport
+from goescape.sarif_read import ReportedEscape, SarifReport
+
+from .comments import SUMMARY, Links, marker
+from .markdown import code, plain
 
 TITLE = "### goescape: heap escapes"
 NONE_FOUND = "No new heap escapes."

@@ -1,3 +1,3 @@
-from hooks.cli import main
+from goescape.cli import main
 
 raise SystemExit(main())

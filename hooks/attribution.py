@@ -6,12 +6,12 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from hooks.modules import Package, buildable
-from hooks.sides import Side
+from goescape.modules import Package, buildable
+from goescape.sides import Side
 
 if TYPE_CHECKING:
-    from hooks import comparison, escapes
-    from hooks.functions import FunctionId, GoFile, IgnoreComment
+    from goescape import comparison, escapes
+    from goescape.functions import FunctionId, GoFile, IgnoreComment
 
 
 def package_id(package: Package, gofile: GoFile) -> str:
@@ -25,8 +25,8 @@ def attribute(
     found: list[escapes.Escape], packages: Mapping[str, Package], side: Side
 ) -> list[tuple[FunctionId, escapes.Escape]]:
     """Each escape with the function holding it, paths made repo-relative; others dropped."""
-    from hooks import functions
-    from hooks.functions import FunctionId
+    from goescape import functions
+    from goescape.functions import FunctionId
 
     by_import: dict[str, Package] = {p.import_path: p for p in packages.values()}
     seen: set[tuple[FunctionId, str, str, int, int]] = set()
@@ -71,8 +71,8 @@ def _in_package(printed: str, package: Package, side: Side) -> str | None:
 def declarations(
     packages: Iterable[Package], side: Side, tests: bool
 ) -> dict[FunctionId, comparison.Declaration]:
-    from hooks import comparison, functions
-    from hooks.functions import FunctionId
+    from goescape import comparison, functions
+    from goescape.functions import FunctionId
 
     index: dict[FunctionId, comparison.Declaration] = {}
     packages = list(packages)
@@ -109,7 +109,7 @@ def declarations(
 
 
 def suppression(side: Side, path: str, line: int) -> IgnoreComment | None:
-    from hooks import functions
+    from goescape import functions
 
     gofile = side.parsed(path)
     return None if gofile is None else functions.suppression_for(gofile, line)

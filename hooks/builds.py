@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
-from hooks import git, modules, sides
-from hooks.errors import FatalError
-from hooks.modules import Module, Package, buildable
-from hooks.sides import Side
+from goescape import git, modules, sides
+from goescape.errors import FatalError
+from goescape.modules import Module, Package, buildable
+from goescape.options import Options
+from goescape.sides import Side
 
 if TYPE_CHECKING:
-    from hooks import cache, compiler
-    from hooks.outcome import BaseChoice
-    from hooks.pipeline import Options
+    from goescape import cache, compiler
+    from goescape.outcome import BaseChoice
 
 
 class _BasePlan(NamedTuple):
@@ -54,7 +54,7 @@ class Builds:
         self.version = ""
 
     def start_head(self, head_side: Side) -> None:
-        from hooks import compiler
+        from goescape import compiler
 
         self.head_where = "head" if head_side.commit is None else head_side.commit[:7]
         overlay = sides.overlay(head_side, self.repo.root)
@@ -71,7 +71,7 @@ class Builds:
             self.head.append(self.session.start(build))
 
     def start_base(self, base_side: Side, toolchain: compiler.Toolchain) -> None:
-        from hooks import cache
+        from goescape import cache
 
         self.version = toolchain.version
         tests = self.options.tests
@@ -117,7 +117,7 @@ class Builds:
 
     def base_text(self) -> tuple[str, str]:
         """(base text, "" or the module whose base does not compile)."""
-        from hooks import cache
+        from goescape import cache
 
         texts: list[str] = []
         broken = ""
@@ -152,7 +152,7 @@ def _cache_key(
     options: Options,
     env: Mapping[str, str],
 ) -> cache.CacheKey | None:
-    from hooks import cache, compiler
+    from goescape import cache, compiler
 
     if not options.use_cache:
         return None

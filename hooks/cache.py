@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from hooks import __version__
+from goescape import __version__
 
 ENV_DIR = "GOESCAPE_CACHE_DIR"
 # Bump when the entry layout or the meaning of a key part changes.

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks import __version__, pipeline
-from hooks.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
-from hooks.progress import Progress
+from goescape import __version__, pipeline
+from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
+from goescape.options import Options
+from goescape.progress import Progress
 
 EXIT_INTERRUPTED = 130
 
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["sarif-summary"]:
-        from hooks import sarif_summary
+        from goescape import sarif_summary
 
         return sarif_summary.main(args_list[1:])
     args = _parser().parse_args(args_list)
@@ -94,7 +95,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     directory = Path(args.directory)
     if not directory.is_dir():
         raise FatalError(f"-C {args.directory}: no such directory")
-    options = pipeline.Options(
+    options = Options(
         base=args.base,
         head=args.head,
         tests=args.tests,
@@ -108,9 +109,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
     # Imported after the analysis: git and the compiler start sooner (the pipeline loads it
     # while they work).
-    from hooks import report
+    from goescape import report
 
-    code = EXIT_NEW_ESCAPES if outcome.counted() else EXIT_CLEAN
+    code = EXIT_NEW_ESCAPES if outcome.failed() else EXIT_CLEAN
     if args.format == "json":
         print(report.render_json(outcome))
     else:
@@ -135,8 +136,8 @@ def _write_sarif(
 ) -> None:
     import shlex
 
-    from hooks import git, hints, sarif
-    from hooks.outcome import Outcome
+    from goescape import git, hints, sarif
+    from goescape.outcome import Outcome
 
     assert isinstance(outcome, Outcome)
     root = git.find_root(directory)

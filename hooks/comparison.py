@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from hooks.escapes import ESCAPES, HEAP_KINDS, LEAK, Escape
-from hooks.functions import INIT, FunctionId, IgnoreComment
-from hooks.outcome import ABSENT, NEW, UNCHANGED, Finding, FunctionSummary, Location
+from goescape.escapes import ESCAPES, HEAP_KINDS, LEAK, Escape
+from goescape.functions import INIT, FunctionId, IgnoreComment
+from goescape.outcome import ABSENT, NEW, UNCHANGED, Finding, FunctionSummary, Location
 
 # `F.func1`, `F.func1.2`, `F.gowrap1`: closures and wrappers the compiler names after F.
 _CLOSURE_SUFFIX = re.compile(r"(\.(func|gowrap|deferwrap)\d+)(\.\d+)*$")

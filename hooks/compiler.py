@@ -17,9 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from hooks import process
-from hooks.background import Pending
-from hooks.errors import FatalError
+from goescape import process
+from goescape.background import Pending
+from goescape.errors import FatalError
 
 
 class Build(NamedTuple):

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from hooks import process
-from hooks.background import Pending
-from hooks.changes import git_diff_args
-from hooks.errors import FatalError
+from goescape import process
+from goescape.background import Pending
+from goescape.changes import git_diff_args
+from goescape.errors import FatalError
 
 # Candidates for the base when neither --base nor pre-commit names one, in order.
 _DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")

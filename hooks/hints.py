@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hooks.escapes import ESCAPES, LEAK, MOVED, Escape
+from goescape.escapes import ESCAPES, LEAK, MOVED, Escape
 
 # Categories: stable names (the JSON report carries them), each with its advice.
 POINTER_RETURNED = "pointer-returned"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hooks.escapes import HEAP_KINDS, Escape
-from hooks.functions import FunctionId
+from goescape.escapes import HEAP_KINDS, Escape
+from goescape.functions import FunctionId
 
 NEW = "new"  # head has it, base does not
 UNCHANGED = "unchanged"  # both sides have it
+# Replaced by another escape of the same kind at the corresponding place (SARIF "updated"):
+# `x := []string{}` -> `x := make([]string, 0, n)`. Reported, never counted.
+CHANGED = "changed"
 ABSENT = "absent"  # base had it, the change removed it
 
 
@@ -32,6 +35,13 @@ class Finding(NamedTuple):
     ordinal: int  # index among the function's escapes with the same (kind, expr), by position
     new_function: bool  # the function does not exist at base
     inlined_from: Location | None  # declaration of the inlined callee the escape comes from
+    # Added for "does it matter" and the matching of changed escapes:
+    previous: Escape | None = None  # CHANGED: the base escape this one replaced
+    cold: str = ""  # why the escape only runs when something fails ("panic argument", ...)
+    hotness: float | None = None  # its function's cumulative share of the CPU profile
+    # Pre-commit stage: in a function the commit being made does not touch (an earlier
+    # commit of the branch changed it). Reported in one line, never counted.
+    earlier_commit: bool = False
 
     @property
     def location(self) -> Location:
@@ -52,6 +62,38 @@ class FunctionSummary(NamedTuple):
     before: int
     after: int
     new: int  # counted new escapes (not suppressed)
+
+
+class ProfileInfo(NamedTuple):
+    """The CPU profile findings were ranked by."""
+
+    path: str  # as the user named it, or the repo-relative default.pgo
+    source: str  # "--profile" or "default.pgo"
+    pgo: bool  # both sides were compiled with -pgo pointing at it
+    total_samples: int
+
+
+class BenchmarkMeasure(NamedTuple):
+    allocs_per_op: float
+    bytes_per_op: float
+    ns_per_op: float
+
+
+class BenchmarkComparison(NamedTuple):
+    """One benchmark of a changed package, measured at base and at head (`--bench`)."""
+
+    package: str  # import path
+    name: str  # "BenchmarkParse" (without the -GOMAXPROCS suffix)
+    base: BenchmarkMeasure | None  # None: the benchmark does not exist at base
+    head: BenchmarkMeasure | None  # None: the change removed it
+
+    @property
+    def regressed(self) -> bool:
+        return (
+            self.base is not None
+            and self.head is not None
+            and self.head.allocs_per_op > self.base.allocs_per_op
+        )
 
 
 class Skipped(NamedTuple):
@@ -77,15 +119,37 @@ class Outcome(NamedTuple):
     go_version: str  # "go1.27.3"
     count_leaks: bool
     fail_on_induced: bool
+    # Added for "does it matter":
+    fail_on_cold: bool = False
+    min_hotness: float | None = None  # with a profile: colder functions only inform
+    profile: ProfileInfo | None = None
+    benchmarks: tuple[BenchmarkComparison, ...] = ()
 
-    def counted(self) -> list[Finding]:
-        """New escapes that make the run fail: not suppressed, heap (or leak with --leaks),
-        and in changed functions unless --fail-on-induced."""
-        return [
-            f
-            for f in self.findings
-            if f.state == NEW
+    def counts(self, f: Finding) -> bool:
+        """Whether `f` makes the run fail: the one meaning of "new heap escape" that the text,
+        JSON, SARIF, the bot and the Action's outputs all count.
+
+        New, not suppressed, a heap escape (or a leak with --leaks), in a function the change
+        touched (unless --fail-on-induced) and the commit touches (pre-commit stage), not on
+        a cold path (unless --fail-on-cold), and not in a function colder than --min-hotness.
+        """
+        return (
+            f.state == NEW
             and f.suppressed is None
             and (f.is_heap or self.count_leaks)
             and (not f.induced or self.fail_on_induced)
-        ]
+            and not f.earlier_commit
+            and (not f.cold or self.fail_on_cold)
+            and (self.min_hotness is None or f.hotness is None or f.hotness >= self.min_hotness)
+        )
+
+    def counted(self) -> list[Finding]:
+        """New escapes that make the run fail (see `counts`)."""
+        return [f for f in self.findings if self.counts(f)]
+
+    def regressed(self) -> list[BenchmarkComparison]:
+        """Benchmarks whose allocs/op rose: they fail the run like a new escape."""
+        return [b for b in self.benchmarks if b.regressed]
+
+    def failed(self) -> bool:
+        return bool(self.counted() or self.regressed())

@@ -13,32 +13,22 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from hooks import git, modules
-from hooks.background import Pending
-from hooks.changes import FileChange, parse_diff
-from hooks.errors import FatalError
-from hooks.modules import Package
-from hooks.sides import Side, Worktree
+from goescape import git, modules
+from goescape.background import Pending
+from goescape.changes import FileChange, parse_diff
+from goescape.errors import FatalError
+from goescape.modules import Package
+from goescape.options import Options
+from goescape.sides import Side, Worktree
 
 if TYPE_CHECKING:
-    from hooks import builds
-    from hooks.functions import FunctionId
-    from hooks.outcome import BaseChoice, Finding, FunctionSummary, Outcome, Skipped
+    from goescape import builds
+    from goescape.functions import FunctionId
+    from goescape.outcome import BaseChoice, Finding, FunctionSummary, Outcome, Skipped
 
 # Files besides .go that change what the compiler sees.
 _BUILD_SUFFIXES = (".go", ".s", ".S", ".c", ".h", ".cc", ".cpp", ".hh", ".hpp", ".syso")
 _MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum")
-
-
-class Options(NamedTuple):
-    base: str | None = None
-    head: str | None = None
-    tests: bool = False
-    tags: str = ""
-    leaks: bool = False
-    fail_on_induced: bool = False
-    allow_broken_base: bool = False
-    use_cache: bool = True
 
 
 def analyse(
@@ -72,9 +62,9 @@ def _analyse(
     # own, so that each next question is asked the moment the previous answer is in, while
     # this thread imports what the rest of the run needs.
     asking = Pending(_ask_git, cwd, options, env)
-    _load("hooks.functions", "hooks.outcome", "tempfile", "hooks.compiler")
+    _load("goescape.functions", "goescape.outcome", "tempfile", "goescape.compiler")
     repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asking.result()
-    from hooks.outcome import BaseChoice
+    from goescape.outcome import BaseChoice
 
     if chosen is None:
         return _empty(BaseChoice("", "no commit yet"), head, options, "")
@@ -98,25 +88,25 @@ def _analyse(
     if not touched:
         return _empty(base, head, options, "", skipped)
 
-    from hooks import compiler
+    from goescape import compiler
 
     go = compiler.find_go()
     progress(f"compiling {len(packages)} package{'s' * (len(packages) != 1)} at base and head")
-    from hooks import builds
+    from goescape import builds
 
     with compiler.Session(go) as session:
         build = builds.Builds(session, repo, base, options, env, list(packages.values()))
         build.start_head(head_side)
         asking_toolchain = Pending(compiler.toolchain, go)
         # The caller renders the outcome with `report` next.
-        _load("hooks.cache", "hooks.comparison", "hooks.report")
+        _load("goescape.cache", "goescape.comparison", "goescape.report")
         base_side = Side(
             repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
         )
         build.start_base(base_side, asking_toolchain.result())
         result = _compare(build, touched, changes, packages, head_side, base_side, options)
     findings, summaries, warnings, base_broken = result
-    from hooks.outcome import Outcome, Skipped
+    from goescape.outcome import Outcome, Skipped
 
     if base_broken:
         skipped.append(
@@ -183,9 +173,9 @@ def _changed_functions(
 ) -> tuple[dict[FunctionId, str], dict[str, Package], list[Skipped]]:
     """The functions the change touches (-> head file), their packages (by directory), and
     the changed files left out."""
-    from hooks import attribution, functions
-    from hooks.functions import FunctionId
-    from hooks.outcome import Skipped
+    from goescape import attribution, functions
+    from goescape.functions import FunctionId
+    from goescape.outcome import Skipped
 
     touched: dict[FunctionId, str] = {}
     packages: dict[str, Package] = {}
@@ -226,7 +216,7 @@ def _empty(
     version: str,
     skipped: Iterable[Skipped] = (),
 ) -> Outcome:
-    from hooks.outcome import Outcome
+    from goescape.outcome import Outcome
 
     return Outcome(
         base,
@@ -275,7 +265,7 @@ def _compare(
     options: Options,
 ) -> tuple[list[Finding], list[FunctionSummary], list[str], str]:
     """Compare the escapes of both sides once their compiler output is in."""
-    from hooks import attribution, comparison, escapes
+    from goescape import attribution, comparison, escapes
 
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from hooks.errors import CalledProcessError
+from goescape.errors import CalledProcessError
 
 # Git exports these into hooks; if they leaked into a git or go command run in another
 # directory, that command would act on the user's repository instead.

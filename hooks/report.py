@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from hooks import __version__
-from hooks.escapes import LEAK, Escape, FlowStep
-from hooks.hints import category, hint_for
-from hooks.outcome import ABSENT, NEW, Finding, Outcome, Skipped
+from goescape import __version__
+from goescape.escapes import LEAK, Escape, FlowStep
+from goescape.hints import category, hint_for
+from goescape.outcome import ABSENT, NEW, Finding, Outcome, Skipped
 
 JSON_SCHEMA_VERSION = 1
 

@@ -16,13 +16,12 @@ from urllib.parse import quote
 
 import attr
 import sarif_om as om
-
-from hooks import __version__
-from hooks.escapes import LEAK, MOVED, Escape, FlowStep
-from hooks.outcome import ABSENT, NEW, Finding, Location, Outcome
-from hooks.process import run as run_process
-from hooks.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
-from hooks.sarif_rules import (
+from goescape import __version__
+from goescape.escapes import LEAK, MOVED, Escape, FlowStep
+from goescape.outcome import ABSENT, NEW, Finding, Location, Outcome
+from goescape.process import run as run_process
+from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
+from goescape.sarif_rules import (
     INDUCED_ESCAPE,
     LEAKING_PARAMETER,
     NEW_HEAP_ALLOCATION,
@@ -304,6 +303,11 @@ class _Builder:
                     "after": finding.after,
                     "hint": hint,
                     "inlinedCallee": esc.inlined or None,
+                    "counted": self.outcome.counts(finding),
+                    "previousExpression": finding.previous.expr if finding.previous else None,
+                    "cold": bool(finding.cold) or None,
+                    "coldReason": finding.cold or None,
+                    "hotness": finding.hotness,
                 }
             ),
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
-from hooks.errors import FatalError
+from goescape.errors import FatalError
 
 TOOL_NAME = "goescape"
 SRCROOT = "%SRCROOT%"
@@ -51,6 +51,13 @@ class ReportedEscape(NamedTuple):
     expression: str = ""  # "p", "&Point{...}", ...
     new_function: bool = False
     inlined_from: FlowLocation | None = None  # declaration of the inlined callee, with message
+    # Added with changed escapes, cold paths and profiles (result properties `counted`,
+    # `previousExpression`, `cold`, `coldReason`, `hotness`):
+    counted: bool = False  # makes the run fail: the one meaning of "new heap escape"
+    previous_expression: str = ""  # baseline_state "updated": what the base had there
+    cold: bool = False
+    cold_reason: str = ""  # "panic argument", "error return", ...
+    hotness: float | None = None  # the function's cumulative share of the CPU profile
 
 
 class ReportedFunction(NamedTuple):
@@ -194,7 +201,20 @@ def _escape(res: dict[str, Any], rules: list[dict[str, Any]], where: str) -> Rep
         expression=_str(props.get("expression", ""), "expression"),
         new_function=bool(props.get("newFunction", False)),
         inlined_from=_flow_location(_obj(related[0], "relatedLocations[0]")) if related else None,
+        counted=bool(props.get("counted", False)),
+        previous_expression=_str(props.get("previousExpression", ""), "previousExpression"),
+        cold=bool(props.get("cold", False)),
+        cold_reason=_str(props.get("coldReason", ""), "coldReason"),
+        hotness=_fraction(props.get("hotness"), "hotness"),
     )
+
+
+def _fraction(value: object, where: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise SarifError(f"{where} is {_what(value)}, expected a number")
+    return float(value)
 
 
 def _flow(res: dict[str, Any], where: str) -> tuple[FlowLocation, ...]:

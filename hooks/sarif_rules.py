@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hooks.escapes import ESCAPES, LEAK, MOVED
+from goescape.escapes import ESCAPES, LEAK, MOVED
 
 INDUCED = "induced"  # not an escape kind: the rule for escapes in functions the change left alone
 

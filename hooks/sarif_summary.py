@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks.errors import EXIT_CLEAN
-from hooks.outcome import ABSENT, NEW, UNCHANGED
-from hooks.sarif_read import ReportedEscape, SarifError, SarifReport, read
+from goescape.errors import EXIT_CLEAN
+from goescape.outcome import ABSENT, NEW, UNCHANGED
+from goescape.sarif_read import ReportedEscape, SarifError, SarifReport, read
 
 
 def summarize(report: SarifReport) -> str:

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hooks import git
+from goescape import git
 
 if TYPE_CHECKING:
-    from hooks.functions import GoFile
+    from goescape.functions import GoFile
 
 # Files besides .go that change what the compiler sees.
 _BUILD_SUFFIXES = (".go", ".s", ".S", ".c", ".h", ".cc", ".cpp", ".hh", ".hpp", ".syso")
@@ -114,7 +114,7 @@ class Side:
 
 
 def _parse(source: bytes | None) -> GoFile | None:
-    from hooks import functions
+    from goescape import functions
 
     return None if source is None else functions.parse_go(source)
 

@@ -27,9 +27,9 @@ from typing import Any, NamedTuple
 
 import pytest
 import yaml
+from goescape.bot.action.analyse import goescape_command
+from goescape.bot.action.runner import escape_data
 
-from bot.action.analyse import goescape_command
-from bot.action.runner import escape_data
 from tests.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -417,7 +417,7 @@ def runner(tmp_path: Path, repo: GitRepo) -> Runner:
     python.chmod(0o755)
     bot.chmod(0o755)
     r = Runner(tmp_path, repo.path, bin_dir)
-    r.env["BOT_RECORD"] = str(tmp_path / "bot.json")
+    r.env["BOT_RECORD"] = str(tmp_path / "goescape.bot.json")
     return r
 
 

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from bot import cli as bot_cli
-from hooks import cli as hook_cli
+from goescape import cli as hook_cli
+from goescape.bot import cli as bot_cli
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

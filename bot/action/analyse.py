@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bot.action.runner import StepError, error, make_temp_dir, notice, set_outputs, warning
+from .runner import StepError, error, make_temp_dir, notice, set_outputs, warning
 
 ZERO_SHA = "0" * 40
 HISTORY_HINT = (
@@ -224,10 +224,8 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
         level=level,
     )
     print(f"goescape: {base[:12]}..{head[:12]} in {directory}", flush=True)
-    # PYTHONPATH points at the Action's checkout for this script only.
-    child_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, check=False, env=child_env, stdin=subprocess.DEVNULL
+        cmd, capture_output=True, text=True, check=False, env=dict(env), stdin=subprocess.DEVNULL
     )
     sys.stderr.write(proc.stderr)
     sys.stderr.flush()

@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.action.analyse import PULL_REQUEST_NAME, SARIF_NAME
-from bot.action.runner import StepError, error, notice, set_outputs
+from .analyse import PULL_REQUEST_NAME, SARIF_NAME
+from .runner import StepError, error, notice, set_outputs
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 _REPOSITORY = re.compile(r"[\w.-]+/[\w.-]+")

@@ -554,7 +554,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=Spec.seed)
     parser.add_argument("--smoke", action="store_true", help="tiny and quick, for CI")
     parser.add_argument("--gocache", help="GOCACHE to use (default: a fresh one, warmed first)")
-    parser.add_argument("--goescape-cmd", help="run this command instead of hooks.cli in-process")
+    parser.add_argument(
+        "--goescape-cmd", help="run this command instead of goescape.cli in-process"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(

@@ -78,7 +78,7 @@ def main() -> int:
     # pre-commit installs it), not the source tree.
     if not os.environ.get("GOESCAPE_BENCH_INSTALLED") and str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from hooks.cli import main as goescape_main  # timed: importing is part of the cost
+    from goescape.cli import main as goescape_main  # timed: importing is part of the cost
 
     t_import = time.perf_counter()
     try:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from goescape.sarif_read import FlowLocation, ReportedEscape, ReportedFunction, SarifReport
 
-from hooks.sarif_read import FlowLocation, ReportedEscape, ReportedFunction, SarifReport
 from tests.bot.standin import openapi
 from tests.bot.standin.server import WRITE_TOKEN, GitHubState, StandIn
 from tests.gitrepo import GitRepo
@@ -157,7 +157,7 @@ def run_bot(
     pr: PR, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):  # type: ignore[no-untyped-def]
     """Run goescape-bot in-process as a runner would, with `report` as the SARIF's content."""
-    from bot import cli
+    from goescape.bot import cli
 
     def run(
         state: GitHubState | None,

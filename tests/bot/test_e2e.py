@@ -46,11 +46,11 @@ def goescape(repo: GitRepo, base: str, head: str, sarif: Path) -> None:
     """As the Action runs it: on the pull request's head sha, against its base."""
     repo.git("checkout", "-q", head)
     proc = subprocess.run(
-        [sys.executable, "-m", "hooks", "--sarif", str(sarif), "--base", base, "--head", head],
+        [sys.executable, "-m", "goescape", "--sarif", str(sarif), "--base", base, "--head", head],
         cwd=repo.path,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=dict(os.environ),
         check=False,
     )
     assert proc.returncode in (0, 1), proc.stderr
@@ -80,7 +80,6 @@ def bot(
     output.write_text("", encoding="utf-8")
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "GITHUB_EVENT_NAME": "pull_request",
         "GITHUB_EVENT_PATH": str(event),
         "GITHUB_REPOSITORY": "acme/shapes",
@@ -91,7 +90,17 @@ def bot(
         "GITHUB_OUTPUT": str(output),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "--sarif", str(sarif), "--pace", "0", "--backoff", "0.01"],
+        [
+            sys.executable,
+            "-m",
+            "goescape.bot",
+            "--sarif",
+            str(sarif),
+            "--pace",
+            "0",
+            "--backoff",
+            "0.01",
+        ],
         cwd=state.repo_path,
         capture_output=True,
         text=True,

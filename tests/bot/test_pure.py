@@ -10,12 +10,12 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 from github import GithubException
+from goescape.bot import anchors, annotations, comments, markdown, plan
+from goescape.bot.event import from_event
+from goescape.bot.github import rate_limit_wait
+from goescape.errors import FatalError
+from goescape.sarif_read import FlowLocation
 
-from bot import anchors, annotations, comments, markdown, plan
-from bot.event import from_event
-from bot.github import rate_limit_wait
-from hooks.errors import FatalError
-from hooks.sarif_read import FlowLocation
 from tests.bot.conftest import escape
 
 LINKS = comments.Links("https://github.com", "acme/shapes", "c" * 40)

@@ -8,9 +8,9 @@ callee, a flow step outside the repository, a skipped file and a warning.
 
 from __future__ import annotations
 
-from hooks.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep
-from hooks.functions import FunctionId
-from hooks.outcome import (
+from goescape.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep
+from goescape.functions import FunctionId
+from goescape.outcome import (
     ABSENT,
     NEW,
     UNCHANGED,

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from goescape import cache
+from goescape.cache import CacheKey
+from goescape.cli import main
 
-from hooks import cache
-from hooks.cache import CacheKey
-from hooks.cli import main
 from tests.conftest import go_version, goroots
 from tests.gitrepo import GitRepo
 

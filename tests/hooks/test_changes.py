@@ -4,8 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from hooks.changes import (
+from goescape.changes import (
     FileChange,
     PatchLines,
     git_diff_args,
@@ -13,7 +12,8 @@ from hooks.changes import (
     parse_patch,
     unquote_path,
 )
-from hooks.process import run
+from goescape.process import run
+
 from tests.gitrepo import GitRepo
 
 # --- git's path quoting ---------------------------------------------------------------------

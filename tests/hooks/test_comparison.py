@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from hooks.comparison import Declaration, Sides, compare
-from hooks.escapes import ESCAPES, LEAK, MOVED, Escape
-from hooks.functions import FunctionId, IgnoreComment
-from hooks.outcome import ABSENT, NEW, UNCHANGED, Location
+from goescape.comparison import Declaration, Sides, compare
+from goescape.escapes import ESCAPES, LEAK, MOVED, Escape
+from goescape.functions import FunctionId, IgnoreComment
+from goescape.outcome import ABSENT, NEW, UNCHANGED, Location
 
 PKG = "example.com/m/geom"
 ADD = FunctionId(PKG, "Point", "Add")

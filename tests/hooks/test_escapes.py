@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from hooks.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep, parse
-from hooks.process import run_text
+from goescape.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep, parse
+from goescape.process import run_text
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "escapes"
 GEOM = "example.com/esc/geom"

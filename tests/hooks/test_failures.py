@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from goescape.cli import main
 
-from hooks.cli import main
 from tests.gitrepo import GitRepo
 from tests.gofixtures import CLEAN, ESCAPING
 

@@ -6,8 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from hooks.functions import (
+from goescape.functions import (
     INIT,
     FunctionDecl,
     GoFile,

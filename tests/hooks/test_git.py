@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from goescape import git
 
-from hooks import git
 from tests.gitrepo import GitRepo
 
 

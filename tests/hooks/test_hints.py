@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from hooks import hints
-from hooks.escapes import Escape, parse
+from goescape import hints
+from goescape.escapes import Escape, parse
 
 
 def _escape(text: str, message: str) -> Escape:

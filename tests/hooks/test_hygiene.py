@@ -1,7 +1,7 @@
 """goescape leaves nothing behind and changes nothing of the user's, also when interrupted
 or run from a git hook with git's GIT_* variables set.
 
-These run `python -m hooks` as a separate process, as pre-commit and git hooks do.
+These run `python -m goescape` as a separate process, as pre-commit and git hooks do.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ def environment(tmp: Path, **extra: str) -> dict[str, str]:
     env.update(
         TMPDIR=str(tmp),
         GOESCAPE_CACHE_DIR=str(tmp.parent / "goescape-cache"),
-        PYTHONPATH=str(PROJECT),
     )
     env.update(extra)
     return env
@@ -47,7 +46,7 @@ def environment(tmp: Path, **extra: str) -> dict[str, str]:
 
 def goescape(cwd: Path, tmp: Path, *args: str, **env: str) -> Run:
     proc = subprocess.run(
-        [sys.executable, "-m", "hooks", *args],
+        [sys.executable, "-m", "goescape", *args],
         cwd=cwd,
         env=environment(tmp, **env),
         capture_output=True,
@@ -156,7 +155,7 @@ def test_ctrl_c_while_go_runs(repo: GitRepo, tmp: Path, whom: str, any_go: Path)
     before = snapshot(repo)
     # Its own session, so that the signal to its group does not reach pytest.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hooks"],
+        [sys.executable, "-m", "goescape"],
         cwd=repo.path,
         env=environment(tmp),
         stdout=subprocess.PIPE,
@@ -201,7 +200,7 @@ def test_git_hook_in_a_linked_worktree(repo: GitRepo, tmp: Path, tmp_path: Path)
     hook.write_text(
         "#!/bin/sh\n"
         f"env | grep '^GIT_\\(DIR\\|INDEX_FILE\\|WORK_TREE\\)=' > '{seen}'\n"
-        f"exec '{sys.executable}' -m hooks\n",
+        f"exec '{sys.executable}' -m goescape\n",
         encoding="utf-8",
     )
     hook.chmod(0o755)

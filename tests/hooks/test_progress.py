@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-
-from hooks.progress import Progress, wanted
+from goescape.progress import Progress, wanted
 
 
 class FakeTerminal(io.StringIO):

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 import pytest
-
-from hooks import hints
-from hooks.escapes import Escape, parse
-from hooks.functions import FunctionId
-from hooks.outcome import (
+from goescape import hints
+from goescape.escapes import Escape, parse
+from goescape.functions import FunctionId
+from goescape.outcome import (
     ABSENT,
     NEW,
     UNCHANGED,
@@ -21,7 +20,7 @@ from hooks.outcome import (
     Outcome,
     Skipped,
 )
-from hooks.report import JSON_SCHEMA_VERSION, render_json, render_text
+from goescape.report import JSON_SCHEMA_VERSION, render_json, render_text
 
 # go1.27.3 `go build -gcflags=./...=-m=2`, cut to the escapes used below.
 GEOM = """\

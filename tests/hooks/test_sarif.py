@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from goescape import __version__
+from goescape.escapes import Escape
+from goescape.outcome import UNCHANGED, Finding, Outcome
+from goescape.sarif import RunFacts, build, fingerprint, git_source, utf16_column
+from goescape.sarif_read import FINGERPRINT_KEY
+from goescape.sarif_rules import RULES
 
-from hooks import __version__
-from hooks.escapes import Escape
-from hooks.outcome import UNCHANGED, Finding, Outcome
-from hooks.sarif import RunFacts, build, fingerprint, git_source, utf16_column
-from hooks.sarif_read import FINGERPRINT_KEY
-from hooks.sarif_rules import RULES
 from tests.gitrepo import GitRepo
 from tests.hooks import sarif_outcome as fx
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from goescape.cli import main
+from goescape.sarif_read import read
 
-from hooks.cli import main
-from hooks.sarif_read import read
 from tests.gitrepo import GitRepo
 from tests.hooks.test_sarif_validate import multitool_problems, schema_errors
 

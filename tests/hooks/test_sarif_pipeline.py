@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from goescape.cli import main
 
-from hooks.cli import main
 from tests.gitrepo import GitRepo
 from tests.hooks.test_sarif_validate import multitool_problems, schema_errors
 

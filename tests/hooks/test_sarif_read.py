@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from hooks import __version__
-from hooks.sarif import RunFacts, fingerprint, write
-from hooks.sarif_read import (
+from goescape import __version__
+from goescape.sarif import RunFacts, fingerprint, write
+from goescape.sarif_read import (
     FlowLocation,
     ReportedEscape,
     ReportedFunction,
@@ -19,7 +18,8 @@ from hooks.sarif_read import (
     parse,
     read,
 )
-from hooks.sarif_summary import main
+from goescape.sarif_summary import main
+
 from tests.hooks import sarif_outcome as fx
 
 FACTS = RunFacts(
@@ -73,6 +73,7 @@ def test_round_trip_of_a_new_escape(tmp_path: Path) -> None:
         expression="p",
         new_function=False,
         inlined_from=None,
+        counted=True,
     )
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from goescape.sarif import RunFacts, write
 
-from hooks.sarif import RunFacts, write
 from tests.hooks import sarif_outcome as fx
 
 ROOT = Path(__file__).parents[2]

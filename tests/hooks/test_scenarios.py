@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from goescape.cli import main
 
-from hooks.cli import main
 from tests.gitrepo import GitRepo
 
 pytestmark = pytest.mark.slow

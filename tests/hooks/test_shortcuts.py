@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from goescape import compiler, git, pipeline
+from goescape.changes import git_diff_args, parse_diff
 
-from hooks import compiler, git, pipeline
-from hooks.changes import git_diff_args, parse_diff
 from tests.gitrepo import GitRepo
 
 GO = "package x\n\nfunc F() int { return 1 }\n"
