@@ -5,7 +5,7 @@ Read-only: nothing here writes to the repository, its index, stash, refs or work
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,6 +88,14 @@ class Git:
         # File names need not be UTF-8; keep their bytes recoverable.
         return out.decode("utf-8", errors="surrogateescape")
 
+    def commit_diff(self) -> str:
+        """What the commit being made changes, in a commit hook: the working tree against
+        HEAD. pre-commit has stashed the unstaged changes away, so the tracked files hold
+        exactly what is staged, also for `git commit -a` and `git commit PATH`, whose index
+        is a temporary one. "" when HEAD has no commit yet."""
+        code, out, _ = process.run(git_diff_args("HEAD"), cwd=self.root, check=False)
+        return out.decode("utf-8", errors="surrogateescape") if code == 0 else ""
+
     def differing_paths(self, rev: str) -> list[str]:
         """Tracked paths whose working-tree content differs from `rev` (either side)."""
         out = self.out("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", rev, "--")
@@ -164,27 +172,61 @@ class _Refs(NamedTuple):
     commits: dict[str, str]  # full ref name -> commit
     upstream: str  # the current branch's upstream, short ("origin/main"), or ""
     origin_head: str  # what refs/remotes/origin/HEAD points to, short, or ""
+    current: str = ""  # the current branch, short ("feature"); "" on a detached HEAD
+    upstream_ref: str = ""  # the upstream's full ref name ("refs/remotes/origin/main")
 
     @classmethod
     def parse(cls, out: str) -> _Refs:
         commits: dict[str, str] = {}
-        upstream = origin_head = ""
+        upstream = origin_head = current = upstream_ref = ""
         for line in out.splitlines():
-            current, name, commit, tracked, target = (line.split("\0") + [""] * 5)[:5]
+            here, name, commit, tracked, target = (line.split("\0") + [""] * 5)[:5]
             commits[name] = commit
-            if current == "*":
-                upstream = _short(tracked)
+            if here == "*":
+                current, upstream, upstream_ref = _short(name), _short(tracked), tracked
             if name == "refs/remotes/origin/HEAD":
                 origin_head = _short(target)
-        return cls(commits, upstream, origin_head)
+        return cls(commits, upstream, origin_head, current, upstream_ref)
 
     def commit_of(self, ref: str) -> str | None:
         """A branch's commit, found as git finds a short name (tags aside: goescape only asks
         for branch names here)."""
+        full = self.full_name(ref)
+        return self.commits[full] if full else None
+
+    def full_name(self, ref: str) -> str:
         for name in (f"refs/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"):
             if name in self.commits:
-                return self.commits[name]
-        return None
+                return name
+        return ""
+
+    def is_current(self, full: str) -> bool:
+        """Whether the branch `full` is the current branch or a remote's copy of it."""
+        return bool(self.current) and _branch_name(full) == self.current
+
+    def on_default_branch(self, origin_fetches_all: Callable[[], bool]) -> bool:
+        """Whether the current branch is the repository's main line, which has no other
+        branch to be compared with: then its own upstream (what is not pushed yet) or
+        itself (what is not committed yet) is the base.
+
+        main and master are; so is what origin/HEAD names, unless origin is fetched one
+        branch only: a `--single-branch` clone points origin/HEAD at whatever it cloned."""
+        if not self.current:
+            return False
+        if self.current in ("main", "master"):
+            return True
+        named = _branch_name(f"refs/remotes/{self.origin_head}") if self.origin_head else ""
+        return named == self.current and origin_fetches_all()
+
+
+def _branch_name(full: str) -> str:
+    """The branch a ref stands for: `main` for refs/heads/main and refs/remotes/origin/main
+    (remote names with a `/` in them are taken for their first part)."""
+    if full.startswith("refs/heads/"):
+        return full[len("refs/heads/") :]
+    if full.startswith("refs/remotes/"):
+        return full[len("refs/remotes/") :].partition("/")[2]
+    return ""
 
 
 def _short(ref: str) -> str:
@@ -295,8 +337,10 @@ def base_commit(
     answer."""
     head_rev = head.commit or "HEAD"
     head_name = head.label if head.commit else "HEAD"
-    if git.commit_of(head_rev) is None:
+    head_commit = git.commit_of(head_rev)
+    if head_commit is None:
         return None  # an unborn branch: nothing to compare against
+    current = ""
     explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
     if explicit:
         source = "--base" if base_arg else "PRE_COMMIT_FROM_REF"
@@ -308,8 +352,8 @@ def base_commit(
         resolve = git.commit_of
     else:
         refs = git.refs()
-        candidates = [c for c in (refs.upstream, refs.origin_head) if c]
-        candidates += [b for b in _DEFAULT_BRANCHES if b not in candidates]
+        current = refs.current
+        candidates = _default_candidates(refs, lambda: _fetches_all(git, "origin"))
         resolve = refs.commit_of
     for candidate in candidates:
         if resolve(candidate) is None:
@@ -325,10 +369,54 @@ def base_commit(
             )
             raise FatalError(f"no merge base between {head_name} and {candidate}: {why}")
         return merge_base, f"merge base of {head_name} and {candidate}"
-    # No upstream and no default branch: judge only what is not committed yet.
+    if stage_of_commit(env, head):
+        # A commit hook with nothing to compare against judges the commit being made.
+        return head_commit, f"{head_name} (no other branch to compare with: the commit alone)"
+    raise FatalError(
+        f"nothing to compare {current or head_name} with: no other branch is here (upstream, "
+        f"origin/HEAD, {', '.join(_DEFAULT_BRANCHES)}); fetch the branch it starts from (e.g. "
+        "`git fetch origin main:refs/remotes/origin/main`, or `fetch-depth: 0` in "
+        "actions/checkout) or pass --base REF"
+    )
+
+
+def _default_candidates(refs: _Refs, origin_fetches_all: Callable[[], bool]) -> list[str]:
+    """The branches to look for a merge base with, in order, when no ref is given.
+
+    Never the current branch itself: the upstream only when it is another branch (one
+    created to track origin/main), and no remote's copy of the current branch (what
+    `git push -u origin feature` sets up), except on the main line itself.
+    """
+    candidates: list[str] = []
+    if refs.upstream and not refs.is_current(refs.upstream_ref):
+        candidates.append(refs.upstream)
+    own_allowed = refs.on_default_branch(origin_fetches_all)
+    for candidate in (refs.origin_head, *_DEFAULT_BRANCHES):
+        if not candidate or candidate in candidates:
+            continue
+        full = refs.full_name(candidate)
+        if full and refs.is_current(full) and not own_allowed:
+            continue
+        candidates.append(candidate)
+    return candidates
+
+
+def _fetches_all(git: Git, remote: str) -> bool:
+    """Whether `remote`'s branches are all fetched (a refspec with `*`), as after a plain
+    clone; asked only on a branch origin/HEAD names that is not main or master."""
+    code, out = git.run("config", "--get-all", f"remote.{remote}.fetch", check=False)
+    return code == 0 and "*" in out
+
+
+def stage_of_commit(env: Mapping[str, str], head: Head | None = None) -> bool:
+    """Whether this is pre-commit's commit stage (or `pre-commit run` by hand), which checks
+    what is staged: PRE_COMMIT=1 without the refs of pre-push or `--from-ref/--to-ref`,
+    and the working tree as head."""
     return (
-        git.out("rev-parse", head_rev).strip(),
-        f"{head_name} (no upstream, origin/HEAD, main or master)",
+        env.get("PRE_COMMIT") == "1"
+        and not env.get("PRE_COMMIT_FROM_REF")
+        and not env.get("PRE_COMMIT_TO_REF")
+        and (head is None or not head.commit)
     )
 
 
