@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from goescape.modules import Package, buildable
 from goescape.sides import Side
 
 if TYPE_CHECKING:
-    from goescape import comparison, escapes
+    from goescape import comparison, escapes, inlining
     from goescape.functions import FunctionId, GoFile, IgnoreComment
 
 
@@ -30,13 +32,22 @@ def attribute(
 
     by_import: dict[str, Package] = {p.import_path: p for p in packages.values()}
     seen: set[tuple[FunctionId, str, str, int, int]] = set()
+    # Thousands of escapes name a handful of files: decide each spelling once.
+    files: dict[tuple[str, str], str | None] = {}
+
+    def in_package(printed: str, package: Package) -> str | None:
+        key = (printed, package.directory)
+        if key not in files:
+            files[key] = _in_package(printed, package, side)
+        return files[key]
+
     result: list[tuple[FunctionId, escapes.Escape]] = []
     for escape in found:
         package_id = escape.package
         package = by_import.get(package_id) or by_import.get(package_id.removesuffix("_test"))
         if package is None:
             continue
-        path = _in_package(escape.path, package, side)
+        path = in_package(escape.path, package)
         if path is None:
             continue
         gofile = side.parsed(path)
@@ -51,21 +62,86 @@ def attribute(
             continue
         seen.add(key)
         flow = tuple(
-            step._replace(path=_in_package(step.path, package, side) or step.path)
-            for step in escape.flow
+            step._replace(path=in_package(step.path, package) or step.path) for step in escape.flow
         )
         result.append((function, escape._replace(path=path, flow=flow)))
     return result
 
 
-def _in_package(printed: str, package: Package, side: Side) -> str | None:
-    """The repo-relative file the compiler meant: its base name in the package directory.
+def inline_owners(
+    marks: list[inlining.Mark], packages: Mapping[str, Package], side: Side
+) -> list[tuple[FunctionId, inlining.Mark]]:
+    """Each `can inline` / `inlining call to` line with the function declaration holding
+    its position; lines elsewhere (the standard library, closures' own `can inline`)
+    dropped."""
+    from goescape import functions, inlining
+    from goescape.functions import FunctionId
 
-    The compiler prints paths relative to wherever the first, uncached compile ran, so the
-    text replayed from the build cache cannot be trusted beyond the file's name.
+    by_import: dict[str, Package] = {p.import_path: p for p in packages.values()}
+    files: dict[tuple[str, str], str | None] = {}
+    result: list[tuple[FunctionId, inlining.Mark]] = []
+    for mark in marks:
+        package = by_import.get(mark.package) or by_import.get(mark.package.removesuffix("_test"))
+        if package is None:
+            continue
+        key = (mark.path, package.directory)
+        if key not in files:
+            files[key] = _in_package(mark.path, package, side)
+        path = files[key]
+        gofile = side.parsed(path) if path is not None else None
+        owner = functions.function_at(gofile, mark.line) if gofile is not None else None
+        if owner is None:
+            continue
+        # A closure's `can inline F.func1` sits inside F: it says nothing about F.
+        if mark.kind == inlining.CAN and inlining.bare_name(mark.name) != owner[1]:
+            continue
+        result.append((FunctionId(mark.package, owner[0], owner[1]), mark))
+    return result
+
+
+def _in_package(printed: str, package: Package, side: Side) -> str | None:
+    """The repo-relative file of `package` that the compiler means by `printed`, or None.
+
+    The go command prints the package's own files relative to the directory it ran in, and
+    every other file (the standard library, the module cache, other packages' inlined
+    code) absolutely or relative to a parent directory (`../sdk/go/src/...`), whichever is
+    shorter. Text replayed from the build cache keeps the spelling of the first, uncached
+    compile, which may have run elsewhere: a path that names no file from here is still
+    this package's when its directory ends like the package's.
     """
-    candidate = posixpath.join(package.directory, posixpath.basename(printed))
-    return candidate if candidate in side.go_files(package.directory) else None
+    name = posixpath.basename(printed)
+    own = posixpath.join(package.directory, name)
+    if own not in side.go_files(package.directory):
+        return None
+    root = side.repo.root
+    if os.path.isabs(printed):
+        return own if _repo_relative(printed, root) == own else None
+    parts = printed.split("/")
+    # Where go ran for this module: goescape's own compiles print exactly this.
+    resolved = posixpath.normpath(posixpath.join(package.module.root, printed))
+    if resolved == own:
+        return own
+    if ".." in parts or os.path.lexists(root / resolved):
+        return None  # a file outside the package: another directory, GOROOT, the module cache
+    folders = [p for p in parts[:-1] if p not in ("", ".")]
+    if not folders:
+        return own  # printed from the package's own directory
+    in_module = posixpath.relpath(package.directory or ".", package.module.root or ".")
+    tails = [package.directory, in_module if in_module != "." else package.module.root]
+    for tail in tails:
+        tail_parts = tail.split("/") if tail else []
+        if tail_parts and folders[-len(tail_parts) :] == tail_parts:
+            return own
+    return None
+
+
+def _repo_relative(path: str, root: Path) -> str | None:
+    """`path` (absolute) relative to the repository root, None when outside it."""
+    try:
+        rel = Path(os.path.normpath(path)).relative_to(root)
+    except ValueError:
+        return None
+    return rel.as_posix()
 
 
 def declarations(

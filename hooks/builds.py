@@ -36,6 +36,7 @@ class Builds:
         options: Options,
         env: Mapping[str, str],
         packages: list[Package],
+        flagged: list[Package] | None = None,
     ) -> None:
         self.session = session
         self.repo = repo
@@ -47,11 +48,16 @@ class Builds:
             by_module.setdefault(package.module, []).append(package)
         self.modules = sorted(by_module.items())
         self.packages = packages
+        # Packages compiled earlier in the run, by module (see compiler.Build.flagged).
+        self.flagged: dict[Module, list[Package]] = {}
+        for package in flagged or ():
+            self.flagged.setdefault(package.module, []).append(package)
         self.head_where = ""
         self.head_builds: list[compiler.Build] = []
         self.head: list[compiler.Running] = []
         self.plans: list[_BasePlan] = []
         self.version = ""
+        self.toolchain: compiler.Toolchain | None = None
 
     def start_head(self, head_side: Side) -> None:
         from goescape import compiler
@@ -66,6 +72,7 @@ class Builds:
                 overlay,
                 self.options.tests,
                 self.options.tags,
+                self._flagged(module, head_side),
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))
@@ -74,8 +81,10 @@ class Builds:
         from goescape import cache
 
         self.version = toolchain.version
+        self.toolchain = toolchain
         tests = self.options.tests
-        base_side.list_directories(p.directory for p in self.packages)
+        earlier = [p for members in self.flagged.values() for p in members]
+        base_side.list_directories(p.directory for p in (*self.packages, *earlier))
         overlay: dict[str, bytes | None] | None = None  # read only when something compiles
         for (module, members), head_build in zip(self.modules, self.head_builds, strict=True):
             at_base = [
@@ -87,7 +96,8 @@ class Builds:
                 self.plans.append(_BasePlan(module, None, "", None))
                 continue
             build = head_build._replace(
-                packages=tuple(sorted(modules.package_dir(module, p.directory) for p in at_base))
+                packages=tuple(sorted(modules.package_dir(module, p.directory) for p in at_base)),
+                flagged=self._flagged(module, base_side),
             )
             key = _cache_key(
                 self.base, build, at_base, base_side, toolchain, self.options, self.env
@@ -101,6 +111,34 @@ class Builds:
             running = self.session.start(build._replace(overlay=overlay))
             self.plans.append(_BasePlan(module, running, "", key))
 
+    def _flagged(self, module: Module, side: Side) -> tuple[str, ...]:
+        """`./dir` patterns of the earlier packages of `module` that exist at `side`."""
+        tests = self.options.tests
+        return tuple(
+            sorted(
+                modules.package_dir(module, p.directory)
+                for p in self.flagged.get(module, ())
+                if any(buildable(f, tests) for f in side.go_files(p.directory))
+            )
+        )
+
+    def module_texts(self) -> list[tuple[Module, str | None, str | None]]:
+        """Per module, the head and base text; None for a side that does not compile.
+        Never raises for a compile error: for builds whose failure is not the user's."""
+        from goescape import cache
+
+        out: list[tuple[Module, str | None, str | None]] = []
+        for (module, _), running, plan in zip(self.modules, self.head, self.plans, strict=True):
+            head = running.result()
+            base_text: str | None = plan.text
+            if plan.running is not None:
+                base = plan.running.result()
+                base_text = base.output if base.ok else None
+                if base.ok and plan.key is not None:
+                    cache.store(plan.key, base.output)
+            out.append((module, head.output if head.ok else None, base_text))
+        return out
+
     def base_known(self) -> bool:
         """Whether the base side's text is at hand without waiting for a compile."""
         return all(plan.running is None for plan in self.plans)
@@ -110,7 +148,8 @@ class Builds:
         for running, result in zip(self.head, results, strict=True):
             if not result.ok:
                 errors = "\n".join(
-                    f"  {line}" for line in running.errors() or ["(go printed no error)"]
+                    f"  {line}"
+                    for line in running.errors(root=self.repo.root) or ["(go printed no error)"]
                 )
                 raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
         return "\n".join(r.output for r in results)
@@ -134,7 +173,7 @@ class Builds:
                 broken = plan.module.root or "."
                 texts.append("")
             else:
-                first = plan.running.errors(1)
+                first = plan.running.errors(1, self.repo.root)
                 raise FatalError(
                     f"the base {self.base.commit[:7]} does not compile "
                     f"({first[0] if first else 'no compiler message'}); "

@@ -30,6 +30,9 @@ class Build(NamedTuple):
     overlay: Mapping[str, bytes | None]  # absolute path -> contents (None deletes the file)
     tests: bool  # compile the test variants too (`go test -c`)
     tags: str
+    # Packages compiled earlier in the run that these depend on: they keep their -m flags,
+    # so that go finds them in its build cache instead of compiling them again without.
+    flagged: tuple[str, ...] = ()
 
 
 class Result(NamedTuple):
@@ -101,7 +104,7 @@ def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
         cmd.append(f"-tags={build.tags}")
     if overlay_file:
         cmd.append(f"-overlay={overlay_file}")
-    cmd += [f"-gcflags={pkg}={ESCAPE_FLAGS}" for pkg in build.packages]
+    cmd += [f"-gcflags={pkg}={ESCAPE_FLAGS}" for pkg in (*build.packages, *build.flagged)]
     cmd += list(build.packages)
     return cmd
 
@@ -172,8 +175,9 @@ class Running(NamedTuple):
         code, _, err = self.pending.result()
         return Result(code == 0, _unmask(err, self.stand_ins, self.module_dir))
 
-    def errors(self, limit: int = 5) -> list[str]:
-        """The first compile errors of a failed build (call while its Session is open).
+    def errors(self, limit: int = 5, root: Path | None = None) -> list[str]:
+        """The first compile errors of a failed build (call while its Session is open),
+        files named from `root` (the repository's top) when given, else from the module.
 
         With -m=2 the errors drown among thousands of diagnostics whose wording changes
         between Go versions, so the same build runs again without -gcflags: what it prints
@@ -181,11 +185,30 @@ class Running(NamedTuple):
         cmd = [arg for arg in self.cmd if not arg.startswith("-gcflags=")]
         _, _, err = process.run_text(cmd, cwd=self.module_dir, env=self.env, check=False)
         lines = [
-            line
+            _from_root(line, self.module_dir, root) if root is not None else line
             for line in _unmask(err, self.stand_ins, self.module_dir).splitlines()
             if line.strip() and not line.startswith("#")
         ]
         return lines[:limit]
+
+
+# `path:line:` or `path:line:col:` at the start of a compiler message.
+_MESSAGE_POSITION = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<line>\d+)(?::\d+)?: ")
+
+
+def _from_root(line: str, cwd: Path, root: Path) -> str:
+    """A compiler message naming its file from the repository's top instead of from `cwd`
+    (a nested module's directory): `tools/gen/gen.go:4:2: ...`, not `gen/gen.go:4:2: ...`."""
+    match = _MESSAGE_POSITION.match(line)
+    if match is None:
+        return line
+    path = match.group("path")
+    full = os.path.normpath(os.path.join(cwd, path))
+    try:
+        shown = Path(full).relative_to(root).as_posix()
+    except ValueError:
+        return line  # outside the repository (GOROOT, the module cache): as go printed it
+    return shown + line[match.end("path") :]
 
 
 def _unmask(output: str, stand_ins: Mapping[str, str], cwd: Path) -> str:

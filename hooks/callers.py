@@ -1,0 +1,252 @@
+"""Packages a change reaches through inlining, compiled too so that the escapes it causes
+there are reported.
+
+An inlinable function is compiled again inside every caller it is inlined into, in other
+packages too: a changed callee can add escapes to callers nobody edited. When a changed
+function can be inlined (at base or at head, as the compiler's `can inline` lines say), the
+packages of its module that call it are compiled at both sides as well; so are, round after
+round, the callers of any function that inlines it and can itself be inlined (mid-stack
+inlining). A run whose changed functions cannot be inlined does nothing here but read the
+compiler's text it already has.
+
+Callers are found by reading the module's files: a package qualifies when a file imports the
+callee's package and names the callee (`.TabWidth`), which costs a few milliseconds where
+`go list ./...` costs a few hundred.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
+
+from goescape import attribution, inlining, modules
+from goescape.modules import Module, Package
+from goescape.sides import Side
+
+if TYPE_CHECKING:
+    from goescape.builds import Builds
+    from goescape.functions import FunctionId
+    from goescape.outcome import Skipped
+
+# Directories the go command leaves out of `./...`.
+_SKIPPED_DIRS = ("testdata", "vendor")
+
+
+class Reach(NamedTuple):
+    """What the extra rounds of compiles found."""
+
+    packages: dict[str, Package]  # the callers' packages, by directory
+    head_text: str  # the compiler's text for them (and replays of earlier packages)
+    base_text: str
+    skipped: list[Skipped]  # callers that do not compile at one side
+
+
+def follow(
+    first: Builds,
+    head_text: str,
+    base_text: str,
+    touched: Iterable[FunctionId],
+    packages: Mapping[str, Package],
+    head_side: Side,
+    base_side: Side,
+) -> Reach | None:
+    """Compile the packages that inline the changed functions, round by round; None when no
+    changed function can be inlined (then nothing is started)."""
+    names = carriers(head_text, base_text, packages, head_side, base_side, touched, set())
+    if not names:
+        return None
+    from goescape.builds import Builds
+    from goescape.outcome import Skipped
+
+    assert first.toolchain is not None, "follow() runs after Builds.start_base"
+    compiled = dict(packages)
+    known: set[str] = set()
+    found: dict[str, Package] = {}
+    heads: list[str] = []
+    bases: list[str] = []
+    skipped: list[Skipped] = []
+    while names:
+        for group in names.values():
+            known |= group
+        wanted = importers(names, compiled, head_side, first.options.tests)
+        if not wanted:
+            break
+        round_ = Builds(
+            first.session,
+            first.repo,
+            first.base,
+            first.options,
+            first.env,
+            list(wanted.values()),
+            flagged=list(compiled.values()),
+        )
+        round_.start_head(head_side)
+        round_.start_base(base_side, first.toolchain)
+        compiled.update(wanted)
+        good: dict[str, Package] = {}
+        round_heads: list[str] = []
+        round_bases: list[str] = []
+        for module, head, base in round_.module_texts():
+            members = {d: p for d, p in wanted.items() if p.module == module}
+            if head is None or base is None:
+                side = "head" if head is None else "base"
+                skipped += [
+                    Skipped(
+                        d,
+                        f"does not compile at {side} (a caller of a changed inlinable "
+                        "function: not checked for escapes the change causes there)",
+                    )
+                    for d in sorted(members)
+                ]
+                continue
+            good.update(members)
+            round_heads.append(head)
+            round_bases.append(base)
+        found.update(good)
+        heads += round_heads
+        bases += round_bases
+        names = carriers(
+            "\n".join(round_heads), "\n".join(round_bases), good, head_side, base_side, (), known
+        )
+    if not found and not skipped:
+        return None
+    return Reach(found, "\n".join(heads), "\n".join(bases), skipped)
+
+
+def carriers(
+    head_text: str,
+    base_text: str,
+    packages: Mapping[str, Package],
+    head_side: Side,
+    base_side: Side,
+    seeds: Iterable[FunctionId],
+    known: set[str],
+) -> dict[str, set[str]]:
+    """Names of the functions of `packages` whose callers must be compiled, by import path:
+    the `seeds` the compiler can inline (at base or at head), and every inlinable function
+    that inlines one of them or one of the `known` names."""
+    seeds = set(seeds)
+    scanned = [
+        (inlining.scan(text), side)
+        for text, side in ((head_text, head_side), (base_text, base_side))
+        if text
+    ]
+    if not known:
+        # The common case: unless a changed function's name is among the inlinable ones,
+        # nothing can reach further, and nothing needs mapping to declarations.
+        wanted = {f.name for f in seeds}
+        if not any(
+            m.kind == inlining.CAN and inlining.bare_name(m.name) in wanted
+            for marks, _ in scanned
+            for m in marks
+        ):
+            return {}
+    inlinable: set[FunctionId] = set()
+    calls: dict[FunctionId, set[str]] = {}
+    for marks, side in scanned:
+        for function, mark in attribution.inline_owners(marks, packages, side):
+            if mark.kind == inlining.CAN:
+                inlinable.add(function)
+            else:
+                calls.setdefault(function, set()).add(inlining.bare_name(mark.name))
+    chosen = {f for f in seeds if f in inlinable}
+    names = set(known) | {f.name for f in chosen}
+    growing = bool(chosen) or bool(known)
+    while growing:
+        growing = False
+        for function in inlinable - chosen:
+            if calls.get(function, set()) & names:
+                chosen.add(function)
+                names.add(function.name)
+                growing = True
+    by_package: dict[str, set[str]] = {}
+    importable = {p.import_path for p in packages.values()}
+    for function in chosen:
+        if function.package in importable:  # not an external test package (`foo_test`)
+            by_package.setdefault(function.package, set()).add(function.name)
+    return by_package
+
+
+def importers(
+    names: Mapping[str, set[str]],
+    compiled: Mapping[str, Package],
+    side: Side,
+    tests: bool,
+) -> dict[str, Package]:
+    """The packages of the same module, not compiled yet, with a file that imports one of
+    the packages in `names` and mentions one of its names there."""
+    by_import = {p.import_path: p for p in compiled.values()}
+    wanted_by_module: dict[Module, dict[str, set[str]]] = {}
+    for import_path, group in names.items():
+        package = by_import.get(import_path)
+        if package is not None:
+            wanted_by_module.setdefault(package.module, {})[import_path] = group
+    found: dict[str, Package] = {}
+    for module, wanted in sorted(wanted_by_module.items()):
+        patterns = [(_import_spec(path), _mention(path, group)) for path, group in wanted.items()]
+        for path in module_files(module, side, tests):
+            directory = posixpath.dirname(path)
+            if directory in compiled or directory in found:
+                continue
+            data = side.read(path)
+            if data is None or _IGNORED.search(data):
+                continue
+            if any(spec in data and mention.search(data) for spec, mention in patterns):
+                found[directory] = Package(
+                    module, directory, modules.import_path(module, directory)
+                )
+    return found
+
+
+# A file that `//go:build ignore` keeps out of every build (generators, examples).
+_IGNORED = re.compile(rb"^//go:build ignore\s*$", re.MULTILINE)
+
+
+def _import_spec(import_path: str) -> bytes:
+    return f'"{import_path}"'.encode()
+
+
+def _mention(import_path: str, names: Iterable[str]) -> re.Pattern[bytes]:
+    """A selector naming one of `names` (`util.TabWidth`, `p.Scale`), or any use of them
+    after a dot import of the package."""
+    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names))
+    dot_import = rb"(?:^|[\s(])\.\s+" + re.escape(_import_spec(import_path))
+    return re.compile(rb"\.\s*(?:" + alternatives + rb")\b|" + dot_import, re.MULTILINE)
+
+
+def module_files(module: Module, side: Side, tests: bool) -> list[str]:
+    """Repo-relative .go files of `module`'s packages at `side`, nested modules left out.
+
+    Listed from the working tree; a commit's own files (those that differ from the working
+    tree) are added, and whatever does not exist at the commit is dropped on reading."""
+    root = side.repo.root
+    top = root / module.root
+    found: set[str] = set()
+    for folder, dirnames, filenames in os.walk(top):
+        if folder != str(top) and "go.mod" in filenames:
+            dirnames[:] = []  # another module
+            continue
+        dirnames[:] = [
+            d for d in dirnames if not d.startswith((".", "_")) and d not in _SKIPPED_DIRS
+        ]
+        relative = os.path.relpath(folder, root).replace(os.sep, "/")
+        directory = "" if relative == "." else relative
+        found.update(
+            posixpath.join(directory, name)
+            for name in filenames
+            if name.endswith(".go") and not name.startswith((".", "_"))
+        )
+    if side.commit is not None:
+        prefix = f"{module.root}/" if module.root else ""
+        found.update(
+            path
+            for path in side.differing
+            if path.endswith(".go")
+            and path.startswith(prefix)
+            and not modules.ignored_by_go(path)
+            and modules.find_module(path, side.read) == module
+        )
+    return sorted(p for p in found if modules.buildable(p, tests))

@@ -1,0 +1,60 @@
+"""The compiler's inlining lines: which functions can be inlined, where callees were inlined."""
+
+from __future__ import annotations
+
+import pytest
+from goescape import inlining
+from goescape.inlining import CALL, CAN, Mark
+
+TEXT = """\
+# example.com/m/util
+util/util.go:5:6: can inline TabWidth with cost 6 as: func(int) int { return 4 - n % 4 }
+util/util.go:13:6: can inline (*Point).Scale with cost 4 as: method(*Point) func(int) { p.X *= k }
+util/util.go:10:9: &Point{...} escapes to heap
+util/util.go:20:6: cannot inline Long: function too complex: cost 81 exceeds budget 80
+# example.com/m/text [example.com/m/text.test]
+text/reader.go:5:6: can inline Width
+text/reader.go:5:45: inlining call to util.TabWidth
+text/reader.go:9:9: inlining call to util.(*Point).Scale
+text/reader.go:12:2: x escapes to heap: can inline Fake
+shapes.tmpl:10: can inline Template with cost 3 as: func(int) *int { return &x }
+/usr/local/go/src/cmp/cmp.go:63:6: can inline cmp.isNaN[go.shape.int] with cost 4 as: func() {}
+"""
+
+
+def test_scan_reads_both_kinds_with_their_package() -> None:
+    assert inlining.scan(TEXT) == [
+        Mark("example.com/m/util", "util/util.go", 5, 6, CAN, "TabWidth"),
+        Mark("example.com/m/util", "util/util.go", 13, 6, CAN, "(*Point).Scale"),
+        Mark("example.com/m/text", "text/reader.go", 5, 6, CAN, "Width"),
+        Mark("example.com/m/text", "text/reader.go", 5, 45, CALL, "util.TabWidth"),
+        Mark("example.com/m/text", "text/reader.go", 9, 9, CALL, "util.(*Point).Scale"),
+        Mark("example.com/m/text", "shapes.tmpl", 10, 0, CAN, "Template"),
+        Mark(
+            "example.com/m/text",
+            "/usr/local/go/src/cmp/cmp.go",
+            63,
+            6,
+            CAN,
+            "cmp.isNaN[go.shape.int]",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("printed", "bare"),
+    [
+        ("TabWidth", "TabWidth"),
+        ("util.TabWidth", "TabWidth"),
+        ("(*Point).Scale", "Scale"),
+        ("Point.Add", "Add"),
+        ("util.(*Point).Scale", "Scale"),
+        ("Map[go.shape.int]", "Map"),
+        ("slices.Sort[go.shape.[]int,go.shape.int]", "Sort"),
+        ("(*List[go.shape.int]).Push", "Push"),
+        ("Counter.func1", "func1"),
+        ("init.func1", "func1"),
+    ],
+)
+def test_bare_name(printed: str, bare: str) -> None:
+    assert inlining.bare_name(printed) == bare
