@@ -63,7 +63,8 @@ def _analyse(
     # this thread imports what the rest of the run needs.
     asking = Pending(_ask_git, cwd, options, env)
     _load("goescape.functions", "goescape.outcome", "tempfile", "goescape.compiler")
-    repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asking.result()
+    asked = asking.result()
+    repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asked[:7]
     from goescape.outcome import BaseChoice
 
     if chosen is None:
@@ -87,6 +88,14 @@ def _analyse(
     touched, packages, skipped = _changed_functions(changes, head_side, options)
     if not touched:
         return _empty(base, head, options, "", skipped)
+    commit_touched = None
+    if asked.commit_diffing is not None:
+        # Only files the branch changes matter: elsewhere no function is compared.
+        changed_paths = {c.path for c in changes}
+        commit_changes = [
+            c for c in parse_diff(asked.commit_diffing.result()) if c.path in changed_paths
+        ]
+        commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
 
     from goescape import compiler
 
@@ -99,14 +108,20 @@ def _analyse(
         build.start_head(head_side)
         asking_toolchain = Pending(compiler.toolchain, go)
         # The caller renders the outcome with `report` next.
-        _load("goescape.cache", "goescape.comparison", "goescape.report")
+        _load("goescape.cache", "goescape.comparison", "goescape.report", "goescape.callers")
         base_side = Side(
             repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
         )
         build.start_base(base_side, asking_toolchain.result())
         result = _compare(build, touched, changes, packages, head_side, base_side, options)
-    findings, summaries, warnings, base_broken = result
+    findings, summaries, warnings, base_broken, unreached = result
     from goescape.outcome import Outcome, Skipped
+
+    skipped += unreached
+    if commit_touched is not None:
+        from goescape import scope
+
+        findings, summaries = scope.judge_commit(findings, summaries, commit_touched)
 
     if base_broken:
         skipped.append(
@@ -137,11 +152,16 @@ class _Asked(NamedTuple):
     listing_untracked: Pending[list[str]]
     base_differing: Pending[list[str]] | None  # None: the diff's own paths will do
     head_differing: Pending[list[str]]
+    # pre-commit's commit stage: what the commit being made changes (HEAD -> working tree)
+    commit_diffing: Pending[str] | None = None
 
 
 def _ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> _Asked:
     lookups = git.Git(cwd)
     finding_root = Pending(git.find_root_and_head, cwd, lookups)
+    # In a commit hook, the commit's own diff: one more git command, asked at once.
+    judging_commit = options.head is None and git.stage_of_commit(env)
+    commit_diffing = Pending(lookups.commit_diff) if judging_commit else None
     git.prefetch_choices(lookups, options.head, options.base, env)
     # Untracked files are part of a working-tree head; for a commit they must be hidden
     # from the compiler on both sides (listing them as differing overlays them away).
@@ -157,7 +177,16 @@ def _ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> _Asked:
     # working-tree head, the base's are exactly the diff's paths, old and new.
     base_differing = Pending(repo.differing_paths, chosen[0]) if head.commit else None
     head_differing = Pending(repo.differing_paths, head.commit) if head.commit else Pending.done([])
-    return _Asked(repo, head, chosen, diffing, listing_untracked, base_differing, head_differing)
+    return _Asked(
+        repo,
+        head,
+        chosen,
+        diffing,
+        listing_untracked,
+        base_differing,
+        head_differing,
+        commit_diffing,
+    )
 
 
 def _load(*names: str) -> None:
@@ -263,9 +292,10 @@ def _compare(
     head_side: Side,
     base_side: Side,
     options: Options,
-) -> tuple[list[Finding], list[FunctionSummary], list[str], str]:
-    """Compare the escapes of both sides once their compiler output is in."""
-    from goescape import attribution, comparison, escapes
+) -> tuple[list[Finding], list[FunctionSummary], list[str], str, list[Skipped]]:
+    """Compare the escapes of both sides once their compiler output is in, with those of
+    the packages the changed functions are inlined into."""
+    from goescape import attribution, callers, comparison, escapes
 
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
@@ -276,10 +306,20 @@ def _compare(
             escapes.parse(compiles.base_text()[0]), packages, base_side
         )
     # The head side's errors come first, as the user's own code matters most.
-    head_escapes = attribution.attribute(escapes.parse(compiles.head_text()), packages, head_side)
+    head_text = compiles.head_text()
+    head_escapes = attribution.attribute(escapes.parse(head_text), packages, head_side)
     base_text, broken = compiles.base_text()
     if base_escapes is None:
         base_escapes = attribution.attribute(escapes.parse(base_text), packages, base_side)
+    reach = callers.follow(compiles, head_text, base_text, touched, packages, head_side, base_side)
+    unreached: list[Skipped] = []
+    if reach is not None:
+        more = reach.packages
+        head_escapes += attribution.attribute(escapes.parse(reach.head_text), more, head_side)
+        base_escapes += attribution.attribute(escapes.parse(reach.base_text), more, base_side)
+        head_index.update(attribution.declarations(more.values(), head_side, options.tests))
+        base_index.update(attribution.declarations(more.values(), base_side, options.tests))
+        unreached = reach.skipped
     findings, summaries, warnings = comparison.compare(
         comparison.Sides(head_escapes, base_escapes, head_index, base_index),
         touched=touched,
@@ -287,4 +327,4 @@ def _compare(
         suppression=lambda path, line: attribution.suppression(head_side, path, line),
         count_leaks=options.leaks,
     )
-    return findings, summaries, warnings, broken
+    return findings, summaries, warnings, broken, unreached

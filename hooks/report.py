@@ -154,6 +154,10 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
         note = _note(f, outcome, counts=True, induced=True)
         lines += _entry(f, note, explain=explain, style=style, code=_RED)
 
+    earlier = _earlier_commits_line(outcome)
+    if earlier:
+        lines += ["", earlier]
+
     open_new = [f for f in new if f not in counted_set and f.suppressed is None]
     induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
     body: list[str] = []
@@ -194,6 +198,33 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _earlier_commits(outcome: Outcome) -> list[Finding]:
+    """New escapes in changed functions that the commit being made does not touch (the
+    pre-commit stage): an earlier commit of the branch introduced them."""
+    return [
+        f
+        for f in outcome.findings
+        if f.earlier_commit
+        and f.state == NEW
+        and not f.induced
+        and f.suppressed is None
+        and (f.is_heap or outcome.count_leaks)
+    ]
+
+
+def _earlier_commits_line(outcome: Outcome) -> str:
+    found = _earlier_commits(outcome)
+    if not found:
+        return ""
+    names = list(dict.fromkeys(f.display for f in _sorted(found)))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    unit = "new escape" if outcome.count_leaks else "new heap escape"
+    return (
+        f"earlier commits: {_plural(len(found), unit, unit + 's')} in {shown}, which this "
+        "commit does not touch (not counted here; pre-push and CI judge the whole branch)"
+    )
+
+
 def _position(path: str, line: int, col: int) -> dict[str, Any]:
     return {"path": path, "line": line, "col": col}
 
@@ -220,6 +251,7 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
         "after": f.after,
         "ordinal": f.ordinal,
         "new_function": f.new_function,
+        "earlier_commit": f.earlier_commit,
         "inlined": esc.inlined or None,
         "inlined_from": _position(*f.inlined_from) if f.inlined_from else None,
         "hint": hint_for(esc),
@@ -256,6 +288,7 @@ def render_json(outcome: Outcome) -> str:
             "new": len(new),
             "new_induced": sum(1 for f in new if f.induced),
             "new_suppressed": sum(1 for f in new if f.suppressed is not None),
+            "new_earlier_commit": len(_earlier_commits(outcome)),
             "removed": sum(1 for f in findings if f.state == ABSENT),
             "skipped": len(outcome.skipped),
             "warnings": len(outcome.warnings),

@@ -232,3 +232,70 @@ def test_non_go_change_skips_the_hook(configured: GitRepo, hook_repo: HookRepo) 
     assert re.search(
         r"goescape \(new Go heap escapes\)\.+\(no files to check\)Skipped", result.output
     )
+
+
+SUB_TOUCHED = CLEAN.replace("a.X - b.X, a.Y - b.Y}", "a.X - b.X, a.Y - b.Y} // no escape")
+ADD_AND_SUB_TOUCHED = ADD_ESCAPES.replace(
+    "a.X - b.X, a.Y - b.Y}", "a.X - b.X, a.Y - b.Y} // no escape"
+)
+EARLIER_LINE = (
+    "earlier commits: 1 new heap escape in Add, which this commit does not touch "
+    "(not counted here; pre-push and CI judge the whole branch)"
+)
+
+
+def test_a_commit_is_judged_by_what_it_touches(go_repo: GitRepo, hook_repo: HookRepo) -> None:
+    """A commit that skipped the hook does not block the next ones; pre-push still sees it."""
+    hook = {
+        "repo": hook_repo.url,
+        "rev": hook_repo.rev,
+        "hooks": [{"id": "goescape", "verbose": True}],
+    }
+    go_repo.write(".pre-commit-config.yaml", yaml.safe_dump({"repos": [hook]}))
+    go_repo.commit("pre-commit config")
+    installed = pre_commit(go_repo.path, hook_repo, "install")
+    assert installed.code == 0, installed.output
+    go_repo.git("checkout", "-q", "-b", "feature")
+
+    # An escape committed without the hook.
+    go_repo.write("geom/point.go", ADD_ESCAPES)
+    skipped = run(go_repo.path, hook_repo, "git", "commit", "-q", "-a", "--no-verify", "-m", "a")
+    assert skipped.code == 0, skipped.output
+    earlier = go_repo.head()
+
+    # The next commit touches only Sub, with no new escape: it passes, and says why Add's
+    # escape does not fail it (`git commit -a`: git's index for the hook is a temporary one).
+    go_repo.write("geom/point.go", ADD_AND_SUB_TOUCHED)
+    accepted = run(go_repo.path, hook_repo, "git", "commit", "-a", "-m", "touch Sub")
+    assert accepted.code == 0, accepted.output
+    assert re.search(r"goescape \(new Go heap escapes\)\.+Passed", accepted.output)
+    assert "goescape: no new heap escapes in 2 changed functions" in accepted.output
+    assert EARLIER_LINE in accepted.output
+    assert go_repo.git("rev-parse", "HEAD~1").strip() == earlier
+
+    # A commit that adds an escape to Sub fails on Sub alone.
+    go_repo.write("geom/point.go", BOTH_ESCAPE)
+    go_repo.git("add", "-A")
+    refused = run(go_repo.path, hook_repo, "git", "commit", "-m", "escape in Sub")
+    assert refused.code != 0, refused.output
+    assert "goescape: 1 new heap escape in 2 changed functions" in refused.output
+    assert "geom/point.go:11:2: Sub: moved to heap: d   (0 -> 1 heap escapes)" in refused.output
+    assert ADD_FINDING not in refused.output
+    assert EARLIER_LINE in refused.output
+
+    # pre-push judges the whole branch: Add's escape fails it.
+    go_repo.git("reset", "-q", "--hard")
+    pushed = pre_commit(
+        go_repo.path,
+        hook_repo,
+        "run",
+        "--hook-stage",
+        "pre-push",
+        "--from-ref",
+        "main",
+        "--to-ref",
+        "HEAD",
+    )
+    assert pushed.code == 1, pushed.output
+    assert f"{ADD_FINDING}   (0 -> 1 heap escapes)" in pushed.output
+    assert "earlier commits" not in pushed.output

@@ -417,6 +417,7 @@ FINDING_KEYS = [
     "after",
     "ordinal",
     "new_function",
+    "earlier_commit",
     "inlined",
     "inlined_from",
     "hint",
@@ -447,6 +448,7 @@ def test_json_names_base_head_and_the_counted_escapes() -> None:
         "new": 2,
         "new_induced": 0,
         "new_suppressed": 0,
+        "new_earlier_commit": 0,
         "removed": 0,
         "skipped": 0,
         "warnings": 0,
@@ -543,4 +545,37 @@ def test_a_leak_the_change_caused_elsewhere_says_so() -> None:
     assert render_text(outcome, explain=False).splitlines()[2:4] == [
         "new leaking params (not counted; --leaks counts them):",
         "geom/geom.go:83:11: Keep: leaking param: p   (caused by this change)",
+    ]
+
+
+def test_escapes_of_earlier_commits_are_one_line() -> None:
+    """The pre-commit stage: NewPoint is the commit's, Describe and Alloc earlier commits'."""
+    ours = _finding("geom/geom.go:17:2", "NewPoint")
+    earlier = [
+        _finding("geom/geom.go:30:20", "Describe")._replace(earlier_commit=True),
+        _finding("geom/geom.go:121:12", "Alloc")._replace(earlier_commit=True),
+    ]
+    outcome = _outcome(
+        [ours, *earlier],
+        [_summary("NewPoint", 16), _summary("Describe", 29), _summary("Alloc", 120)],
+    )
+    assert outcome.counted() == [ours]
+    lines = render_text(outcome, explain=False).splitlines()
+    assert lines[0] == f"goescape: 1 new heap escape in 3 changed functions {HEADLINE_BASE}"
+    assert lines[3:] == [
+        "",
+        "earlier commits: 2 new heap escapes in Describe, Alloc, which this commit does not "
+        "touch (not counted here; pre-push and CI judge the whole branch)",
+    ]
+    doc = _json(outcome)
+    assert doc["summary"]["new_earlier_commit"] == 2
+    assert [f["earlier_commit"] for f in doc["findings"]] == [False, True, True]
+    assert [f["function"]["name"] for f in doc["counted"]] == ["NewPoint"]
+
+    nothing_now = _outcome(earlier, [_summary("Describe", 29), _summary("Alloc", 120)])
+    assert render_text(nothing_now, explain=False).splitlines()[:3] == [
+        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}",
+        "",
+        "earlier commits: 2 new heap escapes in Describe, Alloc, which this commit does not "
+        "touch (not counted here; pre-push and CI judge the whole branch)",
     ]
