@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from goescape import attribution, inlining, modules
@@ -52,6 +52,7 @@ def follow(
     packages: Mapping[str, Package],
     head_side: Side,
     base_side: Side,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Reach | None:
     """Compile the packages that inline the changed functions, round by round; None when no
     changed function can be inlined (then nothing is started)."""
@@ -74,6 +75,8 @@ def follow(
         wanted = importers(names, compiled, head_side, first.options.tests)
         if not wanted:
             break
+        many = len(wanted) != 1
+        progress(f"compiling {len(wanted)} calling package{'s' * many} at base and head")
         round_ = Builds(
             first.session,
             first.repo,

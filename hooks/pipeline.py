@@ -113,7 +113,9 @@ def _analyse(
             repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
         )
         build.start_base(base_side, asking_toolchain.result())
-        result = _compare(build, touched, changes, packages, head_side, base_side, options)
+        result = _compare(
+            build, touched, changes, packages, head_side, base_side, options, progress
+        )
     findings, summaries, warnings, base_broken, unreached = result
     from goescape.outcome import Outcome, Skipped
 
@@ -292,6 +294,7 @@ def _compare(
     head_side: Side,
     base_side: Side,
     options: Options,
+    progress: Callable[[str], None],
 ) -> tuple[list[Finding], list[FunctionSummary], list[str], str, list[Skipped]]:
     """Compare the escapes of both sides once their compiler output is in, with those of
     the packages the changed functions are inlined into."""
@@ -311,7 +314,9 @@ def _compare(
     base_text, broken = compiles.base_text()
     if base_escapes is None:
         base_escapes = attribution.attribute(escapes.parse(base_text), packages, base_side)
-    reach = callers.follow(compiles, head_text, base_text, touched, packages, head_side, base_side)
+    reach = callers.follow(
+        compiles, head_text, base_text, touched, packages, head_side, base_side, progress
+    )
     unreached: list[Skipped] = []
     if reach is not None:
         more = reach.packages

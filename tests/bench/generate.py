@@ -5,7 +5,8 @@ cache and makes every later package stale, as in a real layered code base. Each 
 few files of small functions with the escapes real Go code has: pointer returns, interface
 conversions through fmt, closures, goroutines, slices, maps, methods. Each file also holds one
 `Edit...` function with a marker line that the benchmark rewrites to make a fresh one-function
-change. Standard library only; the output is the same for the same options.
+change; NewItem, which the next package inlines, has one too. Standard library only; the
+output is the same for the same options.
 
     python tests/bench/generate.py DEST [--packages 150] [--files 5] [--seed 1]
 """
@@ -25,6 +26,9 @@ from pathlib import Path
 MODULE = "example.com/bench"
 MARKER = "// bench:edit"
 _MARKER_LINE = re.compile(r"^\tv \+= .*// bench:edit$", re.MULTILINE)
+# In NewItem, which the next package inlines: editing it reaches that package too.
+INLINE_MARKER = "// bench:inlined"
+_INLINE_MARKER_LINE = re.compile(r"^\tid \+= .*// bench:inlined$", re.MULTILINE)
 # Fixed identity and dates make the base commit's sha reproducible too.
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
@@ -240,6 +244,7 @@ def _types(spec: Spec, k: int) -> str:
         "// Store holds pointers to items.\n"
         "type Store struct {\n\titems []*Item\n\tindex map[string]*Item\n}\n\n"
         "func NewItem(id int, name string) *Item {\n"
+        f"\tid += 0 {INLINE_MARKER}\n"
         f"\treturn &Item{{ID: id + {k}, Name: name}}\n}}\n\n"
         "func (it *Item) String() string {\n"
         '\treturn fmt.Sprintf("%s#%d", it.Name, it.ID)\n}\n\n'
@@ -336,6 +341,18 @@ def edit(root: Path, spec: Spec, k: int, f: int, token: int, *, escape: bool = T
     new, count = _MARKER_LINE.subn(f"\tv += {token}{sink} {MARKER}", text)
     if count != 1:
         raise ValueError(f"{path}: expected one edit marker, found {count}")
+    path.write_text(new, encoding="utf-8")
+    return path
+
+
+def edit_inlined(root: Path, spec: Spec, k: int, token: int) -> Path:
+    """Rewrite the marker line of package `k`'s NewItem, which package k+1 inlines: a
+    change whose cost includes compiling that importer again."""
+    path = root / file_path(spec, k, 0)
+    text = path.read_text(encoding="utf-8")
+    new, count = _INLINE_MARKER_LINE.subn(f"\tid += {token} {INLINE_MARKER}", text)
+    if count != 1:
+        raise ValueError(f"{path}: expected one inlined-edit marker, found {count}")
     path.write_text(new, encoding="utf-8")
     return path
 

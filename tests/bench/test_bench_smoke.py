@@ -22,6 +22,8 @@ ROWS = [
     r"\(c\) naive: whole module -m at base \+ head, diff",
     r"\(d\) goescape, first run on a branch",
     r"\(e\) goescape, nothing changed since last run",
+    r"\(h\) floor: p003 \+ p004, -m",
+    r"\(h\) goescape, inlined function changed \(into p004\)",
     r"\(g\) goescape, one function changed: Python share",
     r"\(g\) goescape, 12 files changed in 6 packages: Python share",
     r"\(b\) goescape, one function changed: peak RSS",
@@ -64,4 +66,6 @@ def test_smoke_benchmark_prints_every_figure_and_verdict(tmp_path: Path) -> None
     for target in TARGETS:
         line = re.search(rf"^{re.escape(target)}\s+(.+?)\s+(met|not met)$", out, re.MULTILINE)
         assert line, f"no verdict for {target!r} in\n{out}"
+    inlined = "goescape / floor (inlined into an importer)"
+    assert re.search(rf"^{re.escape(inlined)}\s+\d+\.\d+\s+-\s+reported$", out, re.MULTILINE)
     assert raw.is_file()

@@ -52,6 +52,19 @@ def test_edit_rewrites_only_the_marker_line(tmp_path: Path) -> None:
     assert "\tv += 43; benchSink = fmt.Sprint(v) // bench:edit" in path.read_text("utf-8")
 
 
+def test_edit_inlined_rewrites_new_item_only(tmp_path: Path) -> None:
+    for rel, text in generate.render(SMALL).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    path = tmp_path / "p002/f0.go"
+    before = path.read_text(encoding="utf-8").splitlines()
+    generate.edit_inlined(tmp_path, SMALL, 2, 7)
+    after = path.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [("\tid += 0 // bench:inlined", "\tid += 7 // bench:inlined")]
+    assert after[after.index("\tid += 7 // bench:inlined") - 1].startswith("func NewItem(")
+
+
 def test_edit_refuses_a_file_without_its_marker(tmp_path: Path) -> None:
     (tmp_path / "p000").mkdir()
     (tmp_path / "p000/f0.go").write_text("package p000\n", encoding="utf-8")
