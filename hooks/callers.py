@@ -72,7 +72,11 @@ def follow(
     while names:
         for group in names.values():
             known |= group
-        wanted = importers(names, compiled, head_side, first.options.tests)
+        # Other packages can only name exported functions (unexported ones reach them
+        # through an exported function of their own package that inlines them).
+        exported = {p: {n for n in group if n[:1].isupper()} for p, group in names.items()}
+        exported = {p: group for p, group in exported.items() if group}
+        wanted = importers(exported, compiled, head_side, first.options.tests) if exported else {}
         if not wanted:
             break
         many = len(wanted) != 1
@@ -194,10 +198,11 @@ def importers(
             directory = posixpath.dirname(path)
             if directory in compiled or directory in found:
                 continue
-            data = side.read(path)
-            if data is None or _IGNORED.search(data):
+            data = side.peek(path)
+            if data is None:
                 continue
-            if any(spec in data and mention.search(data) for spec, mention in patterns):
+            named = any(spec in data and mention.search(data) for spec, mention in patterns)
+            if named and not _IGNORED.search(data):
                 found[directory] = Package(
                     module, directory, modules.import_path(module, directory)
                 )

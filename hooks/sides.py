@@ -3,6 +3,7 @@ parsed once."""
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,7 @@ class Worktree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.top = str(root)
         self._bytes: dict[str, bytes | None] = {}
         self._parsed: dict[str, GoFile | None] = {}
 
@@ -73,6 +75,16 @@ class Side:
         if path not in self._blobs:
             self._blobs.update(self.repo.read_blobs(self.commit or "", [path]))
         return self._blobs[path]
+
+    def peek(self, path: str) -> bytes | None:
+        """`read`, without keeping a working-tree file's bytes: for reading many files once."""
+        if self._own(path) or path in self.worktree._bytes:
+            return self.read(path)
+        try:
+            with open(os.path.join(self.worktree.top, path), "rb") as file:
+                return file.read()
+        except OSError:
+            return None
 
     def prefetch(self, paths: Iterable[str]) -> None:
         if self.commit is None:
