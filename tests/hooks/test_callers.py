@@ -32,6 +32,20 @@ func Keep(p *int) int {
 	return *p + 1
 }
 
+// half is unexported: other packages reach it only through Halve, which inlines it.
+func half(n int) int {
+	return n / 2
+}
+
+func Halve(n int) int { return half(n) }
+
+// twice is unexported and inlined by nothing exported.
+func twice(n int) int {
+	return 2 * n
+}
+
+var _ = twice
+
 // Long is too big to be inlined.
 func Long(xs []int) int {
 	total := 0
@@ -72,6 +86,8 @@ func Hold() int {
 }
 
 func Total(xs []int) int { return util.Long(xs) }
+
+func H(n int) int { return util.Halve(n) }
 """
 
 APP = """
@@ -187,6 +203,32 @@ def test_no_inlinable_change_compiles_nothing_more(
     assert code == 0
     assert doc["functions"][0]["function"]["name"] == "Long"
     assert [targets(cmd) for cmd in go_builds] == [["./util"], ["./util"]]
+
+
+def test_an_unexported_function_reaches_through_an_exported_one(
+    layered: GitRepo, capsys: pytest.CaptureFixture[str], go_builds: list[list[str]]
+) -> None:
+    layered.write(
+        "util/util.go",
+        UTIL.replace("\treturn n / 2\n", "\tif n < 0 {\n\t\tpanic(n)\n\t}\n\treturn n / 2\n"),
+    )
+    code, doc = goescape(layered, capsys)
+    assert ("text/reader.go", "H", "util.n escapes to heap") in induced(doc)
+    assert ("util/util.go", "Halve", "n escapes to heap") in induced(doc)
+    # app names only Width, which does not inline half.
+    assert sorted(t for cmd in go_builds for t in targets(cmd)) == [
+        "./text",
+        "./text",
+        "./util",
+        "./util",
+    ]
+
+    go_builds.clear()
+    layered.write("util/util.go", UTIL.replace("\treturn 2 * n\n", "\treturn n + n\n"))
+    code, doc = goescape(layered, capsys)
+    assert (code, induced(doc)) == (0, [])
+    # The base side of util comes from goescape's cache this time: the head only.
+    assert [targets(cmd) for cmd in go_builds] == [["./util"]]
 
 
 def test_inlinable_only_at_base(layered: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
