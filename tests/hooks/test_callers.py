@@ -165,7 +165,10 @@ def test_escapes_in_callers_of_other_packages(
     """A branch added to an inlinable function: the compiler reports the new escape in
     every caller it is inlined into, through Width (itself inlined) into app too."""
     layered.write("util/util.go", UTIL.replace(TAB_WIDTH, PANICS))
+    before = (layered.state(), layered.read("util/util.go"), layered.read("text/reader.go"))
     code, doc = goescape(layered, capsys)
+    after = (layered.state(), layered.read("util/util.go"), layered.read("text/reader.go"))
+    assert after == before  # nothing of the user's: the base is laid over with -overlay
     assert induced(doc) == [
         ("app/app.go", "Use", "util.n escapes to heap"),
         ("text/reader.go", "Width", "util.n escapes to heap"),
