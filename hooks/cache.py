@@ -2,11 +2,12 @@
 
 The base side of a run is the same for every commit on a branch until the merge base moves,
 so its compiler output is kept per (merge base, package, the package's base files, toolchain,
-flags, target). An entry is one file named by the hash of its key; its first line repeats the
-key and the body's length, so a hash collision, a format change or a torn file reads as a
-miss, never as a wrong answer. Writes go to a temporary file and `os.replace`, which is atomic,
-so concurrent runs see a whole entry or none. Any OSError means "no cache": the cache may make
-a run faster, never make it fail.
+flags, target); so are the files that call a changed inlinable function at the merge base
+(hooks/callers.py). An entry is one file named by the hash of
+its key; its first line repeats the key and the body's length, so a hash collision, a format
+change or a torn file reads as a miss, never as a wrong answer. Writes go to a temporary file
+and `os.replace`, which is atomic, so concurrent runs see a whole entry or none. Any OSError
+means "no cache": the cache may make a run faster, never make it fail.
 """
 
 from __future__ import annotations
@@ -53,17 +54,35 @@ class CacheKey(NamedTuple):
     tool_version: str = __version__  # goescape's own version: its parsing may change
 
 
-def _key_line(key: CacheKey) -> str:
-    fields = key._asdict()
-    # Order-insensitive parts are normalised so that equal builds share one entry.
-    fields["files"] = sorted([list(pair) for pair in key.files])
-    fields["tags"] = sorted(key.tags)
-    fields["gcflags"] = list(key.gcflags)
+class ImportersKey(NamedTuple):
+    """Everything the files found to call some functions at the merge base depend on
+    (hooks/callers.py): the merge base fixes the files."""
+
+    merge_base: str
+    module_root: str  # absolute path of the module whose files were read
+    wanted: tuple[tuple[str, tuple[str, ...]], ...]  # (import path, names) searched for
+    tests: bool  # _test.go files read too (`--tests`)
+    tool_version: str = __version__
+
+
+Key = CacheKey | ImportersKey
+
+
+def _key_line(key: Key) -> str:
+    fields: dict[str, object] = dict(key._asdict())
+    if isinstance(key, CacheKey):
+        # Order-insensitive parts are normalised so that equal builds share one entry.
+        fields["files"] = sorted([list(pair) for pair in key.files])
+        fields["tags"] = sorted(key.tags)
+        fields["gcflags"] = list(key.gcflags)
+    else:
+        fields["kind"] = "importers"
+        fields["wanted"] = sorted([path, sorted(names)] for path, names in key.wanted)
     fields["format"] = FORMAT
     return json.dumps(fields, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
-def digest(key: CacheKey) -> str:
+def digest(key: Key) -> str:
     """The entry's file name stem: a hash of every part of the key."""
     return hashlib.sha256(_key_line(key).encode()).hexdigest()
 
@@ -85,7 +104,7 @@ def _entries(directory: Path | None) -> Path:
     return (directory if directory is not None else cache_dir()) / f"v{FORMAT}"
 
 
-def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
+def load(key: Key, *, directory: Path | None = None) -> str | None:
     """The stored text for `key`, or None (missing, unreadable, torn or another key's)."""
     path = _entries(directory) / f"{digest(key)}{_SUFFIX}"
     try:
@@ -113,7 +132,7 @@ def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
 
 
 def store(
-    key: CacheKey, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
+    key: Key, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
 ) -> None:
     """Keep `text` for `key`. Never raises for file-system reasons: the run goes on uncached."""
     import tempfile  # only a cache miss writes: keep the import off the hot path

@@ -63,6 +63,15 @@ def follow(
     from goescape.outcome import Skipped
 
     assert first.toolchain is not None, "follow() runs after Builds.start_base"
+    # Files that may differ between the merge base and head: those differing from the
+    # working tree at either side (the working tree itself, when it is the head).
+    search = Search(
+        head_side,
+        base_side,
+        frozenset(head_side.differing | base_side.differing),
+        first.base.commit if first.options.use_cache else "",
+        first.options.tests,
+    )
     compiled = dict(packages)
     known: set[str] = set()
     found: dict[str, Package] = {}
@@ -76,7 +85,7 @@ def follow(
         # through an exported function of their own package that inlines them).
         exported = {p: {n for n in group if n[:1].isupper()} for p, group in names.items()}
         exported = {p: group for p, group in exported.items() if group}
-        wanted = importers(exported, compiled, head_side, first.options.tests) if exported else {}
+        wanted = importers(exported, compiled, search) if exported else {}
         if not wanted:
             break
         many = len(wanted) != 1
@@ -177,14 +186,26 @@ def carriers(
     return by_package
 
 
+class Search(NamedTuple):
+    """Where `importers` looks, and what it may remember between runs."""
+
+    head: Side
+    base: Side
+    changed: frozenset[str]  # paths whose head content may differ from the merge base
+    merge_base: str  # "" for no caching
+    tests: bool
+
+
 def importers(
-    names: Mapping[str, set[str]],
-    compiled: Mapping[str, Package],
-    side: Side,
-    tests: bool,
+    names: Mapping[str, set[str]], compiled: Mapping[str, Package], search: Search
 ) -> dict[str, Package]:
     """The packages of the same module, not compiled yet, with a file that imports one of
-    the packages in `names` and mentions one of its names there."""
+    the packages in `names` and mentions one of its names there (at head).
+
+    Which files do so at the merge base is read once per merge base and kept in goescape's
+    cache; only the files the branch changes are read again each time."""
+    from goescape import cache
+
     by_import = {p.import_path: p for p in compiled.values()}
     wanted_by_module: dict[Module, dict[str, set[str]]] = {}
     for import_path, group in names.items():
@@ -194,19 +215,49 @@ def importers(
     found: dict[str, Package] = {}
     for module, wanted in sorted(wanted_by_module.items()):
         patterns = [(_import_spec(path), _mention(path, group)) for path, group in wanted.items()]
-        for path in module_files(module, side, tests):
-            directory = posixpath.dirname(path)
-            if directory in compiled or directory in found:
-                continue
-            data = side.peek(path)
-            if data is None:
-                continue
-            named = any(spec in data and mention.search(data) for spec, mention in patterns)
-            if named and not _IGNORED.search(data):
+        changed = _module_paths(module, search.head, search.tests, search.changed)
+        key = cache.ImportersKey(
+            search.merge_base,
+            str(search.head.repo.root / module.root),
+            tuple((path, tuple(sorted(group))) for path, group in sorted(wanted.items())),
+            search.tests,
+        )
+        text = cache.load(key) if search.merge_base else None
+        if text is None:
+            at_base = _calling(
+                module_files(module, search.head, search.tests, search.changed),
+                search.head,
+                patterns,
+            )
+            search.base.prefetch(changed)  # one git command for the changed files' base side
+            at_base |= _calling(changed, search.base, patterns)
+            if search.merge_base:
+                cache.store(key, "".join(f"{path}\n" for path in sorted(at_base)))
+        else:
+            at_base = set(text.splitlines())
+        unchanged = {p for p in at_base if p not in search.changed}
+        calling = unchanged | _calling(changed, search.head, patterns)
+        for directory in sorted({posixpath.dirname(p) for p in calling}):
+            if directory not in compiled:
                 found[directory] = Package(
                     module, directory, modules.import_path(module, directory)
                 )
     return found
+
+
+def _calling(
+    paths: Iterable[str], side: Side, patterns: list[tuple[bytes, re.Pattern[bytes]]]
+) -> set[str]:
+    """The files among `paths` that, at `side`, import and name what `patterns` describe."""
+    calling: set[str] = set()
+    for path in paths:
+        data = side.peek(path)
+        if data is None:
+            continue
+        named = any(spec in data and mention.search(data) for spec, mention in patterns)
+        if named and not _IGNORED.search(data):
+            calling.add(path)
+    return calling
 
 
 # A file that `//go:build ignore` keeps out of every build (generators, examples).
@@ -225,14 +276,14 @@ def _mention(import_path: str, names: Iterable[str]) -> re.Pattern[bytes]:
     return re.compile(rb"\.\s*(?:" + alternatives + rb")\b|" + dot_import, re.MULTILINE)
 
 
-def module_files(module: Module, side: Side, tests: bool) -> list[str]:
-    """Repo-relative .go files of `module`'s packages at `side`, nested modules left out.
-
-    Listed from the working tree; a commit's own files (those that differ from the working
-    tree) are added, and whatever does not exist at the commit is dropped on reading."""
+def module_files(
+    module: Module, side: Side, tests: bool, leave_out: frozenset[str] = frozenset()
+) -> list[str]:
+    """Repo-relative .go files of `module`'s packages in the working tree, nested modules
+    and the paths in `leave_out` left out."""
     root = side.repo.root
     top = root / module.root
-    found: set[str] = set()
+    found: list[str] = []
     for folder, dirnames, filenames in os.walk(top):
         if folder != str(top) and "go.mod" in filenames:
             dirnames[:] = []  # another module
@@ -242,19 +293,24 @@ def module_files(module: Module, side: Side, tests: bool) -> list[str]:
         ]
         relative = os.path.relpath(folder, root).replace(os.sep, "/")
         directory = "" if relative == "." else relative
-        found.update(
-            posixpath.join(directory, name)
-            for name in filenames
-            if name.endswith(".go") and not name.startswith((".", "_"))
-        )
-    if side.commit is not None:
-        prefix = f"{module.root}/" if module.root else ""
-        found.update(
-            path
-            for path in side.differing
-            if path.endswith(".go")
-            and path.startswith(prefix)
-            and not modules.ignored_by_go(path)
-            and modules.find_module(path, side.read) == module
-        )
-    return sorted(p for p in found if modules.buildable(p, tests))
+        for name in filenames:
+            if name.endswith(".go") and not name.startswith((".", "_")):
+                path = posixpath.join(directory, name)
+                if path not in leave_out and modules.buildable(path, tests):
+                    found.append(path)
+    return sorted(found)
+
+
+def _module_paths(module: Module, side: Side, tests: bool, paths: Iterable[str]) -> list[str]:
+    """The .go files among `paths` that belong to `module`'s packages."""
+    prefix = f"{module.root}/" if module.root else ""
+    return sorted(
+        path
+        for path in paths
+        if path.endswith(".go")
+        and path.startswith(prefix)
+        and modules.buildable(path, tests)
+        and not modules.ignored_by_go(path)
+        and posixpath.basename(posixpath.dirname(path)) != "vendor"
+        and modules.find_module(path, side.read) == module
+    )

@@ -315,16 +315,62 @@ UTIL_PACKAGE = Package(MODULE, "util", "example.com/m/util")
 def test_importers_are_read_from_the_files(
     module_side: Side, tests: bool, found: list[str]
 ) -> None:
-    wanted = callers.importers(
-        {"example.com/m/util": {"TabWidth"}}, {"util": UTIL_PACKAGE}, module_side, tests
-    )
+    search = callers.Search(module_side, module_side, frozenset(), "", tests)
+    wanted = callers.importers({"example.com/m/util": {"TabWidth"}}, {"util": UTIL_PACKAGE}, search)
     assert sorted(wanted) == found
     assert wanted["a"] == Package(MODULE, "a", "example.com/m/a")
     # Packages compiled already are not found again.
     again = callers.importers(
-        {"example.com/m/util": {"TabWidth"}},
-        {"util": UTIL_PACKAGE, "a": wanted["a"]},
-        module_side,
-        tests,
+        {"example.com/m/util": {"TabWidth"}}, {"util": UTIL_PACKAGE, "a": wanted["a"]}, search
     )
     assert sorted(again) == found[1:]
+
+
+NAMES = {"example.com/m/util": {"TabWidth"}}
+COMPILED = {"util": UTIL_PACKAGE}
+CALLS = 'package a\n\nimport "example.com/m/util"\n\nvar _ = util.TabWidth(1)\n'
+
+
+def search_with(repo: GitRepo, base: str, *changed: str) -> callers.Search:
+    """A working-tree head whose files `changed` differ from the merge base `base`."""
+    lookups = git.Git(repo.path)
+    differing = frozenset(changed)
+    return callers.Search(
+        Side(lookups, None, frozenset()), Side(lookups, base, differing), differing, base, False
+    )
+
+
+def test_importers_at_the_merge_base_are_kept(
+    module_side: Side, repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOESCAPE_CACHE_DIR", str(tmp_path / "cache"))
+    base = repo.head()
+    assert sorted(callers.importers(NAMES, COMPILED, search_with(repo, base))) == ["a", "b", "c"]
+    # a.go stops calling TabWidth. Listed as changed, it is read again; otherwise what the
+    # files hold at this merge base is the answer kept from the first run.
+    repo.write("a/a.go", "package a\n")
+    assert sorted(callers.importers(NAMES, COMPILED, search_with(repo, base))) == ["a", "b", "c"]
+    found = callers.importers(NAMES, COMPILED, search_with(repo, base, "a/a.go"))
+    assert sorted(found) == ["b", "c"]
+    # A file the branch adds is one of the changed ones.
+    repo.write("z/z.go", CALLS.replace("package a", "package z"))
+    found = callers.importers(NAMES, COMPILED, search_with(repo, base, "a/a.go", "z/z.go"))
+    assert sorted(found) == ["b", "c", "z"]
+    # Without caching everything is read.
+    uncached = search_with(repo, base, "a/a.go", "z/z.go")._replace(merge_base="")
+    assert sorted(callers.importers(NAMES, COMPILED, uncached)) == ["b", "c", "z"]
+
+
+def test_what_is_kept_holds_for_files_changed_at_the_time(
+    module_side: Side, repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run of a branch that changed a.go reads its merge-base content for the
+    cache; a later run with a.go as it was at the merge base finds it from there."""
+    monkeypatch.setenv("GOESCAPE_CACHE_DIR", str(tmp_path / "cache"))
+    base = repo.head()
+    repo.write("a/a.go", "package a\n")
+    found = callers.importers(NAMES, COMPILED, search_with(repo, base, "a/a.go"))
+    assert sorted(found) == ["b", "c"]
+    repo.write("a/a.go", CALLS)
+    repo.write("b/b.go", "package b\n")  # not listed as changed: the kept answer is used
+    assert sorted(callers.importers(NAMES, COMPILED, search_with(repo, base))) == ["a", "b", "c"]
