@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from goescape.escapes import LEAK
 from goescape.sarif_read import ReportedEscape
 
 
@@ -28,12 +29,12 @@ MAX_WARNINGS = 10
 
 def escape_warnings(escapes: Iterable[ReportedEscape], limit: int = MAX_WARNINGS) -> list[str]:
     """A warning per escape, those that fail the run first, and a notice for any left out."""
-    ordered = sorted(escapes, key=lambda e: (e.level == "note", e.path, e.line, e.col))
+    ordered = sorted(escapes, key=lambda e: (not e.counted, e.path, e.line, e.col))
     lines = [
         warning(
             e.path,
             e.line,
-            "goescape: new heap escape",
+            title(e),
             f"{e.compiler_message} in {e.display} (heap escapes {e.before} -> {e.after})",
         )
         for e in ordered[:limit]
@@ -41,7 +42,14 @@ def escape_warnings(escapes: Iterable[ReportedEscape], limit: int = MAX_WARNINGS
     if len(ordered) > limit:
         more = len(ordered) - limit
         lines.append(
-            f"::notice title=goescape::{more} more new heap escape{'s' * (more != 1)}"
+            f"::notice title=goescape::{more} more new escape{'s' * (more != 1)}"
             " (GitHub shows 10 annotations a step): see the job summary"
         )
     return lines
+
+
+def title(e: ReportedEscape) -> str:
+    """What an escape is called: a leaking parameter is never a heap escape, and what goescape
+    did not count says so."""
+    what = "new leaking param" if e.kind == LEAK else "new heap escape"
+    return f"goescape: {what}" + ("" if e.counted else " (not counted)")

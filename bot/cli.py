@@ -23,6 +23,7 @@ from goescape.errors import (
     FatalError,
 )
 from goescape.sarif_read import SarifError, SarifReport, read
+from goescape.sarif_summary import counted_phrase
 
 from . import anchors as anchors_mod
 from .annotations import escape_warnings
@@ -374,7 +375,8 @@ def run(args: argparse.Namespace) -> int:
             annotate = True
         else:
             print(
-                f"goescape-bot: {len(new)} new heap escape(s): {r.inline} inline comment(s), "
+                f"goescape-bot: {counted_phrase(failing)} ({len(new)} reported): "
+                f"{r.inline} inline comment(s), "
                 f"{r.outside} in the review body, {r.edited} edited, {r.deleted} deleted; "
                 f"summary {r.summary}"
             )

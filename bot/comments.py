@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from goescape.escapes import LEAK
 from goescape.sarif_read import ReportedEscape
 
 from .markdown import code, plain, url_path
@@ -102,9 +103,12 @@ def _suppress(e: ReportedEscape) -> str:
 def inline_body(e: ReportedEscape) -> str:
     """The review comment on the line of a new escape."""
     origin = " (caused by a change elsewhere)" if e.induced else ""
+    what = "New leaking param" if e.kind == LEAK else "New heap escape"
+    if not e.counted:
+        origin += " (not counted)"
     lines = [
         marker(ESCAPE, key_of(e.fingerprint)),
-        f"**New heap escape**{origin}: {code(e.compiler_message)}",
+        f"**{what}**{origin}: {code(e.compiler_message)}",
         "",
         f"In {code(e.display)}, {_changes(e)}.",
     ]

@@ -51,9 +51,10 @@ def reported(escapes: Iterable[ReportedEscape]) -> list[ReportedEscape]:
 
 
 def counted(escapes: Iterable[ReportedEscape]) -> list[ReportedEscape]:
-    """The reported escapes that fail a run: goescape writes the others at level `note`
-    (induced escapes unless --fail-on-induced, leaks unless --leaks)."""
-    return [e for e in reported(escapes) if e.level != "note"]
+    """The reported escapes that fail the run, as goescape counted them (the result property
+    `counted`, written from `Outcome.counts`): the one meaning of "new heap escape" that the
+    report, the summary, the annotations and the Action's outputs share."""
+    return [e for e in reported(escapes) if e.counted]
 
 
 def make_plan(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from goescape.sarif_read import ReportedEscape, SarifReport
+from goescape.sarif_summary import counted_phrase
 
 from .comments import SUMMARY, Links, marker
 from .markdown import code, plain
@@ -41,22 +42,20 @@ def summary_markdown(
     else:
         lines += ["", "The change touches no Go function goescape compares."]
     lines.append("")
-    if escapes:
-        noun = "escape" if len(escapes) == 1 else "escapes"
-        lines += [
-            f"**{len(escapes)} new heap {noun}**",
-            "",
-            "| Line | Function | Compiler |",
-            "| --- | --- | --- |",
-        ]
-        for e in escapes:
-            where = f"[{code(f'{e.path}:{e.line}', in_table=True)}]({links.blob(e.path, e.line)})"
-            lines.append(
-                f"| {where} | {code(e.display, in_table=True)} "
-                f"| {code(e.compiler_message, in_table=True)} |"
-            )
+    # Only what goescape counted is called a new heap escape (a leak only as a leak); the
+    # rest (caused by a change elsewhere, leaking parameters without --leaks, ...) is listed
+    # apart.
+    counted = [e for e in escapes if e.counted]
+    others = [e for e in escapes if not e.counted]
+    if counted:
+        phrase = counted_phrase(counted)
+        lines.append(f"**{phrase[0].upper()}{phrase[1:]}**")
     else:
         lines.append(f"**{NONE_FOUND}**")
+    if counted:
+        lines += ["", *_table(counted, links)]
+    if others:
+        lines += ["", "Not counted:", "", *_table(others, links)]
     skipped = list(report.notifications)
     if skipped:
         lines += ["", "<details><summary>Notes</summary>", ""]
@@ -66,6 +65,17 @@ def summary_markdown(
     if extra:
         lines += ["", *extra]  # our own sentences, not source text
     return "\n".join(lines) + "\n"
+
+
+def _table(escapes: Sequence[ReportedEscape], links: Links) -> list[str]:
+    lines = ["| Line | Function | Compiler |", "| --- | --- | --- |"]
+    for e in escapes:
+        where = f"[{code(f'{e.path}:{e.line}', in_table=True)}]({links.blob(e.path, e.line)})"
+        lines.append(
+            f"| {where} | {code(e.display, in_table=True)} "
+            f"| {code(e.compiler_message, in_table=True)} |"
+        )
+    return lines
 
 
 def sticky_body(summary: str) -> str:

@@ -18,7 +18,7 @@ import attr
 import sarif_om as om
 from goescape import __version__
 from goescape.escapes import LEAK, MOVED, Escape, FlowStep
-from goescape.outcome import ABSENT, NEW, Finding, Location, Outcome
+from goescape.outcome import ABSENT, CHANGED, NEW, Finding, Location, Outcome
 from goescape.process import run as run_process
 from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
 from goescape.sarif_rules import (
@@ -153,13 +153,13 @@ def rule_level(rule: Rule, outcome: Outcome, level: str) -> str:
 
 
 def result_level(finding: Finding, outcome: Outcome, level: str) -> str:
-    """New escapes that fail the run get `level`; everything else is a note. A suppression
-    does not lower the level: viewers hide suppressed results by their suppression."""
-    if finding.state != NEW:
-        return "note"
-    if not finding.is_heap and not outcome.count_leaks:
-        return "note"
-    return rule_level(rule_for(finding), outcome, level)
+    """The escapes that fail the run (`Outcome.counts`, the one meaning of "new heap escape")
+    get `level`; everything else is a note, suppressed escapes included."""
+    return level if outcome.counts(finding) else "note"
+
+
+# SARIF's word for an escape the change re-expressed at the same place.
+_BASELINE_STATE = {CHANGED: "updated"}
 
 
 def message(finding: Finding, outcome: Outcome) -> str:
@@ -170,6 +170,9 @@ def message(finding: Finding, outcome: Outcome) -> str:
     counts = f"{noun} of {name}: {finding.before} -> {finding.after}"
     if finding.state == ABSENT:
         return f"Escape removed from {name} by this change: {words} ({counts})."
+    if finding.state == CHANGED and finding.previous is not None:
+        was = _plain(finding.previous.message)
+        return f"Escape in {name} changed by this change: {words}, was: {was} ({counts})."
     if finding.state != NEW:
         return f"Escape in {name}, unchanged by this change: {words} ({counts})."
     if finding.induced:
@@ -275,7 +278,7 @@ class _Builder:
             rule_id=rule.id,
             rule_index=RULES.index(rule),
             level=result_level(finding, self.outcome, self.facts.level),
-            baseline_state=finding.state,
+            baseline_state=_BASELINE_STATE.get(finding.state, finding.state),
             locations=[
                 om.Location(
                     physical_location=self.physical(side, esc.path, esc.line, esc.col),
@@ -375,7 +378,7 @@ class _Builder:
                 "newFunction": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": s.new,
+                "new": o.counted_in(s.function),
             }
             for s in o.functions
         ]

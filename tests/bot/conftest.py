@@ -108,7 +108,16 @@ def escape(
     hint: str = "Keep t a value.",
     induced: bool = False,
     flow: tuple[FlowLocation, ...] = (),
+    counted: bool | None = None,
 ) -> ReportedEscape:
+    """An escape as goescape writes it: `counted` (the result property) follows the level,
+    as goescape's SARIF writer makes it, unless given."""
+    if message.startswith("leaking param"):
+        kind = "leaking param"
+    elif message.startswith("moved to heap"):
+        kind = "moved to heap"
+    else:
+        kind = "escapes to heap"
     return ReportedEscape(
         rule_id="GE001",
         level=level,
@@ -129,6 +138,8 @@ def escape(
         after=after,
         hint=hint,
         flow=flow,
+        kind=kind,
+        counted=(level != "note" and state == "new") if counted is None else counted,
     )
 
 

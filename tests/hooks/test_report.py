@@ -164,11 +164,11 @@ def _lines(*lines: str) -> str:
 SAMPLE = _outcome(
     [
         _finding("geom/geom.go:56:13", "Buffer", new_function=True, after=1),
-        _finding("geom/geom.go:17:2", "NewPoint", before=1, after=2),
+        _finding("geom/geom.go:17:2", "NewPoint", before=0, after=1),
         _finding("geom/geom.go:121:12", "Alloc", state=UNCHANGED, before=1, after=1),
     ],
     [
-        _summary("NewPoint", 16, before=1, after=2, new=1),
+        _summary("NewPoint", 16, before=0, after=1, new=1),
         _summary("Buffer", 55, new_function=True, after=1, new=1),
         _summary("Alloc", 120, before=1, after=1),
     ],
@@ -178,18 +178,25 @@ SAMPLE = _outcome(
 def test_new_escapes_in_a_changed_and_a_new_function() -> None:
     assert render_text(SAMPLE, explain=False) == _lines(
         f"goescape: 2 new heap escapes in 3 changed functions {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (1 -> 2 heap escapes)",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 heap escapes)",
         HINT_POINTER,
         "geom/geom.go:56:13: Buffer: make([]byte, n) escapes to heap   (new function)",
         HINT_RETURNED,
+        "",
+        "heap escapes in the changed functions: 1 -> 3 (1 unchanged, 0 changed,"
+        " 2 new of which 2 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17, geom/geom.go:56) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
 def test_explain_adds_the_compiler_flow_under_each_escape() -> None:
-    outcome = SAMPLE._replace(findings=SAMPLE.findings[1:2])
-    assert render_text(outcome, explain=True) == _lines(
-        f"goescape: 1 new heap escape in 3 changed functions {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (1 -> 2 heap escapes)",
+    outcome = SAMPLE._replace(findings=SAMPLE.findings[1:2], functions=SAMPLE.functions[:1])
+    assert render_text(outcome, explain=True).split("\n\n")[0] == _lines(
+        f"goescape: 1 new heap escape in 1 changed function {HEADLINE_BASE}",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 heap escapes)",
         HINT_POINTER,
         "    why:",
         "      flow: ~r0 = &p",
@@ -226,8 +233,12 @@ def test_nothing_new() -> None:
         ],
         [_summary("NewPoint", 16, before=1, after=1), _summary("Alloc", 120, before=1)],
     )
-    assert render_text(outcome, explain=True) == (
-        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}"
+    assert render_text(outcome, explain=True) == _lines(
+        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}",
+        "",
+        "removed 1 heap escape in Alloc",
+        "heap escapes in the changed functions: 2 -> 1 (1 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 1 removed)",
     )
 
 
@@ -267,6 +278,9 @@ def test_induced_escapes_are_shown_apart_and_not_counted() -> None:
         "app/app.go:8:22: Use: moved to heap: geom.p"
         "   (0 -> 1 heap escapes, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
+        "",
+        "heap escapes in the changed functions: 1 -> 1 (0 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 0 removed)",
     )
     assert outcome.counted() == []
 
@@ -286,6 +300,13 @@ def test_fail_on_induced_counts_them_in_the_main_list() -> None:
         "app/app.go:8:22: Use: moved to heap: geom.p"
         "   (0 -> 1 heap escapes, caused by this change, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
+        "",
+        "heap escapes in the changed functions: 1 -> 1 (0 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (app/app.go:8) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
@@ -304,6 +325,9 @@ def test_suppressed_escapes_are_listed_with_their_reason_and_warnings_follow() -
         "suppressed by //goescape:ignore (not counted):",
         "geom/geom.go:17:2: NewPoint: moved to heap: p   (reason: returned on purpose)",
         "geom/geom.go:30:20: Describe: v escapes to heap   (no reason given)",
+        "",
+        "heap escapes in the changed functions: 0 -> 2 (0 unchanged, 0 changed,"
+        " 2 new of which 0 counted, 0 removed)",
         "",
         "warning: geom/geom.go:29: //goescape:ignore without a reason",
     )
@@ -333,22 +357,39 @@ def test_leaking_params_are_shown_but_not_counted_by_default() -> None:
         "    hint: " + hints.HINTS[hints.LEAK_TO_RESULT],
         "geom/geom.go:83:11: Keep: leaking param: p   (new function)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_HEAP],
+        "",
+        "heap escapes in the changed functions: 0 -> 1 (0 unchanged, 0 changed,"
+        " 1 new of which 1 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
 def test_leaks_flag_counts_leaking_params_in_the_main_list() -> None:
-    findings = [f._replace(after=f.after + 1) for f in LEAKY]
-    outcome = _outcome(findings, LEAKY_FUNCTIONS, count_leaks=True)
+    outcome = _outcome(
+        [f._replace(after=1) for f in LEAKY],
+        [s._replace(after=1) for s in LEAKY_FUNCTIONS],
+        count_leaks=True,
+    )
     assert render_text(outcome, explain=False) == _lines(
         "goescape: 1 new heap escape and 2 new leaking params in 3 changed functions"
         f" {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 2 escapes)",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 escapes)",
         HINT_POINTER,
         "geom/geom.go:22:7: (*Point).Add: leaking param: p to result ~r0 level=0"
         "   (0 -> 1 escapes)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_RESULT],
         "geom/geom.go:83:11: Keep: leaking param: p   (new function)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_HEAP],
+        "",
+        "escapes in the changed functions: 0 -> 3 (0 unchanged, 0 changed,"
+        " 3 new of which 3 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17, geom/geom.go:22, geom/geom.go:83) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
@@ -417,6 +458,7 @@ FINDING_KEYS = [
     "after",
     "ordinal",
     "new_function",
+    "previous",
     "inlined",
     "inlined_from",
     "hint",
@@ -447,6 +489,8 @@ def test_json_names_base_head_and_the_counted_escapes() -> None:
         "new": 2,
         "new_induced": 0,
         "new_suppressed": 0,
+        "changed": 0,
+        "unchanged": 1,
         "removed": 0,
         "skipped": 0,
         "warnings": 0,
