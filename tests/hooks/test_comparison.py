@@ -234,7 +234,8 @@ def run(
                     ADD,
                     esc(
                         7,
-                        '"fx: Check was called with a negative number, which this package neve... escapes to heap',
+                        '"fx: Check was called with a negative number, which this package neve...'
+                        " escapes to heap",
                     ),
                 ),
                 (ADD, esc(7, "itemType(15) escapes to heap")),
