@@ -76,15 +76,20 @@ class Shape(NamedTuple):
 
 def shape(expr: str) -> Shape | None:
     """The constant `expr` prints, if its printed form is one; None for anything else."""
-    for kind, pattern in _CLASSES:
-        if pattern.fullmatch(expr):
-            return Shape(kind, "")
+    untyped = _untyped(expr)
+    if untyped:
+        return Shape(untyped, "")
     typed = _TYPED.fullmatch(expr)
-    if typed is not None and shape(typed.group(2)) is not None:
-        if typed.group(1).startswith("go.shape"):
-            return None
+    if typed is not None and _untyped(typed.group(2)) and not typed.group(1).startswith("go."):
         return Shape(TYPED, typed.group(1))
     return None
+
+
+def _untyped(expr: str) -> str:
+    for kind, pattern in _CLASSES:
+        if pattern.fullmatch(expr):
+            return kind
+    return ""
 
 
 def decide(expr: str, written: bytes | None, is_type: Callable[[str], bool]) -> bool:

@@ -162,7 +162,9 @@ def parse_go(source: bytes) -> GoFile:
         ignores=ignores,
         syntax_error=root.has_error,
         types=frozenset(_text(node) for node in found.get("type", ())),
-        imports=tuple(_import(node) for node in found.get("import", ())),
+        imports=tuple(
+            _import(node) for node in sorted(found.get("import", ()), key=lambda n: n.start_byte)
+        ),
         not_markers=tuple(ig for ig in markers if ig.problem),
     )
 

@@ -275,3 +275,23 @@ def test_event(tmp_path: Path, event, name, words) -> None:  # type: ignore[no-u
     else:
         with pytest.raises(FatalError, match=words):
             from_event(path, name, "acme/shapes")
+
+
+def test_the_summary_calls_only_what_goescape_counted_a_new_heap_escape() -> None:
+    from goescape.bot.summary import summary_markdown
+
+    from tests.bot.conftest import report
+
+    heap = escape(6)
+    leak = escape(9, "leaking param: p", fingerprint="leak")  # counted, as with --leaks
+    induced = escape(14, "moved to heap: q", level="note", induced=True, fingerprint="ind")
+    text = summary_markdown(report(heap, leak, induced), [heap, leak, induced], LINKS)
+    assert "**1 new heap escape and 1 new leaking param**" in text
+    counted, others = text.split("Not counted:")
+    assert "`moved to heap: t`" in counted
+    assert "`leaking param: p`" in counted
+    assert "`moved to heap: q`" in others
+    assert "`moved to heap: q`" not in counted
+    nothing = summary_markdown(report(induced), [induced], LINKS)
+    assert "**No new heap escapes.**" in nothing
+    assert "Not counted:" in nothing

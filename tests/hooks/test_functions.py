@@ -608,3 +608,42 @@ def test_parsing_a_thousand_lines() -> None:
     parsed = parse_go(source)
     assert len(parsed.functions) == 125
     assert isinstance(parsed, GoFile)
+
+
+# --- types and imports: what tells a constant conversion from a call --------------------------
+
+
+def test_types_and_imports() -> None:
+    parsed = parse_go(
+        go(
+            """
+            package p
+
+            import (
+            	tm "time"
+            	"fmt"
+            	_ "embed"
+            )
+
+            import "example.com/m/geom"
+
+            type A int
+            type (
+            	B = string
+            	C[T any] struct{}
+            )
+
+            func f() {
+            	type local int
+            	_ = local(1)
+            }
+            """
+        )
+    )
+    assert parsed.types == frozenset({"A", "B", "C", "local"})
+    assert parsed.imports == (
+        ("tm", "time"),
+        ("", "fmt"),
+        ("_", "embed"),
+        ("", "example.com/m/geom"),
+    )

@@ -18,6 +18,7 @@ from goescape.cli import main
 from goescape.sarif_read import read
 
 from tests.gitrepo import GitRepo
+from tests.hooks.test_sarif_validate import schema_errors
 
 pytestmark = pytest.mark.slow
 
@@ -191,6 +192,7 @@ def test_a_re_expressed_escape_is_changed_and_a_removed_one_is_said(
         2,
         0,
     )
+    assert schema_errors(json.loads(sarif.read_text(encoding="utf-8"))) == []
     (result,) = [e for e in read(sarif).escapes if e.baseline_state == "updated"]
     assert (result.expression, result.previous_expression, result.level) == (
         "make([]string, 0, n)",
@@ -469,3 +471,41 @@ def test_a_failing_report_ends_with_how_to_accept_or_skip(
         " (p/p.go:9) or alone on the line above",
         "to skip goescape once: SKIP=goescape git commit ...",
     ]
+
+
+def test_a_conversion_to_a_type_of_another_package_of_the_module(
+    module: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module.write(
+        "geom/geom.go",
+        """
+        package geom
+
+        type Kind int
+
+        //go:noinline
+        func Make(n int) int { return n }
+        """,
+    )
+    module.write("p/p.go", "package p\n")
+    module.commit("base")
+    module.write(
+        "p/p.go",
+        """
+        package p
+
+        import (
+        	"fmt"
+
+        	shapes "example.com/m/geom"
+        )
+
+        func Show() {
+        	fmt.Println(shapes.Kind(3), shapes.Make(3))
+        }
+        """,
+    )
+    code, doc = goescape(module, capsys)
+    assert code == 1
+    # The compiler prints the package's name, not the import's: `geom.Kind(3)`.
+    assert [f["expression"] for f in doc["counted"]] == ["geom.Make(3)"]

@@ -11,6 +11,7 @@ from goescape.escapes import Escape, parse
 from goescape.functions import FunctionId
 from goescape.outcome import (
     ABSENT,
+    CHANGED,
     NEW,
     UNCHANGED,
     BaseChoice,
@@ -588,3 +589,48 @@ def test_a_leak_the_change_caused_elsewhere_says_so() -> None:
         "new leaking params (not counted; --leaks counts them):",
         "geom/geom.go:83:11: Keep: leaking param: p   (caused by this change)",
     ]
+
+
+# ---- changed and removed escapes ----
+
+
+def _changed_outcome() -> Outcome:
+    """Buffer's `make([]byte, n)` replaced `new(Point)` at the same place; Alloc lost one."""
+    previous = _esc("geom/geom.go:121:12")
+    changed = _finding("geom/geom.go:56:13", "Buffer", state=CHANGED, before=1, after=1)
+    changed = changed._replace(previous=previous)
+    removed = _finding("geom/geom.go:121:12", "Alloc", state=ABSENT, before=1, after=0)
+    return _outcome(
+        [changed, removed],
+        [_summary("Buffer", 55, before=1, after=1), _summary("Alloc", 120, before=1)],
+    )
+
+
+def test_a_changed_escape_is_shown_and_not_counted() -> None:
+    assert render_text(_changed_outcome(), explain=True) == _lines(
+        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}",
+        "",
+        "changed at the same place (the same kind of escape, re-expressed; not counted):",
+        "geom/geom.go:56:13: Buffer: make([]byte, n) escapes to heap"
+        "   (was: new(Point) escapes to heap)",
+        "",
+        "removed 1 heap escape in Alloc",
+        "heap escapes in the changed functions: 2 -> 1 (0 unchanged, 1 changed,"
+        " 0 new of which 0 counted, 1 removed)",
+    )
+
+
+def test_json_of_a_changed_escape_names_what_it_replaced() -> None:
+    doc = _json(_changed_outcome())
+    changed = doc["findings"][0]
+    assert (changed["state"], changed["counted"]) == ("changed", False)
+    assert changed["previous"] == {
+        "path": "geom/geom.go",
+        "line": 121,
+        "col": 12,
+        "expression": "new(Point)",
+        "message": "new(Point) escapes to heap",
+    }
+    assert doc["findings"][1]["previous"] is None
+    summary = doc["summary"]
+    assert (summary["changed"], summary["removed"], summary["exit_code"]) == (1, 1, 0)

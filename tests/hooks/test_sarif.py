@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from goescape import __version__
 from goescape.escapes import Escape
-from goescape.outcome import UNCHANGED, Finding, Outcome
+from goescape.outcome import CHANGED, UNCHANGED, Finding, Outcome
 from goescape.sarif import RunFacts, build, fingerprint, git_source, utf16_column
-from goescape.sarif_read import FINGERPRINT_KEY
+from goescape.sarif_read import FINGERPRINT_KEY, parse
 from goescape.sarif_rules import RULES
 
 from tests.gitrepo import GitRepo
@@ -483,3 +483,23 @@ def test_docs_carry_every_rules_help() -> None:
     for rule in RULES:
         assert f"### {rule.id} {rule.name}" in docs
         assert rule.help_markdown in docs
+
+
+def test_a_changed_escape_is_updated_with_its_previous_expression() -> None:
+    previous = fx.BUFFER.escape
+    changed = fx.DESCRIBE._replace(state=CHANGED, previous=previous)
+    outcome = fx.OUTCOME._replace(findings=(changed,))
+    res = result_of(changed, outcome)
+    assert res["baselineState"] == "updated"
+    assert res["level"] == "note"
+    assert res["properties"]["previousExpression"] == "make([]byte, n)"
+    assert res["properties"]["counted"] is False
+    assert res["message"]["text"] == (
+        "Escape in Describe changed by this change: v escapes to heap, was: make([]byte, n)"
+        " escapes to heap (heap escapes of Describe: 1 -> 1)."
+    )
+    (read_back,) = parse(build(outcome, FACTS, for_upload=False)).escapes
+    assert (read_back.baseline_state, read_back.previous_expression) == (
+        "updated",
+        "make([]byte, n)",
+    )
