@@ -10,6 +10,7 @@ boxed into interfaces allocate nothing, so they are left out.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
@@ -163,6 +164,8 @@ def compare(
     for function in sorted(set(touched) | set(head)):
         head_list, base_list = head.get(function, []), base.get(function, [])
         changed = function in touched
+        if not changed and _nothing_more(head_list, base_list):
+            continue  # every escape at head can be paired: nothing new to report
         matches = _match(head_list, base_list, lines, added_lines)
         if not changed and not any(m.state == NEW for m in matches):
             continue
@@ -215,6 +218,15 @@ def compare(
     return findings, summaries, list(warnings)
 
 
+def _nothing_more(head: list[Escape], base: list[Escape]) -> bool:
+    """Whether base has each (kind, expression) of head at least as often."""
+    if len(head) > len(base):
+        return False
+    left = Counter(_key(e) for e in base)
+    left.subtract(_key(e) for e in head)
+    return min(left.values(), default=0) >= 0
+
+
 def _constant(test: ConstantTest, side: str, escape: Escape) -> bool:
     return escape.kind not in (MOVED, LEAK) and test(side, escape)
 
@@ -253,39 +265,10 @@ def _match(
     so an escape that was already there keeps its fingerprint when another is added above."""
     head = sorted(head, key=_position)
     base = sorted(base, key=_position)
-    places = [lines.place(b.path, b.line) if lines is not None else None for b in base]
     paired: dict[int, tuple[int, str]] = {}  # head index -> (base index, state)
     taken: set[int] = set()  # base indexes
-
-    def rank(b: int, h: int) -> tuple[bool, bool, int] | None:
-        place, escape = places[b], head[h]
-        if place is None or escape.path != place.path:
-            return None
-        if not place.first <= escape.line <= place.last:
-            return None
-        return (escape.line != place.line, escape.col != base[b].col, abs(escape.line - place.line))
-
-    def pair_at_place(same: Callable[[Escape, Escape], bool]) -> None:
-        for b, old in enumerate(base):
-            if b in taken:
-                continue
-            best: tuple[tuple[bool, bool, int], int] | None = None
-            for h, new in enumerate(head):
-                if h in paired or not same(old, new):
-                    continue
-                found = rank(b, h)
-                if found is not None and (best is None or found < best[0]):
-                    best = (found, h)
-            if best is not None:
-                state = (
-                    UNCHANGED if _key(old) == _key(head[best[1]]) else _changed(old, head[best[1]])
-                )
-                paired[best[1]] = (b, state)
-                taken.add(b)
-
     if lines is not None:
-        pair_at_place(lambda old, new: _key(old) == _key(new))
-        pair_at_place(lambda old, new: old.kind == new.kind)
+        _pair_at_places(head, base, lines, paired, taken)
 
     # Round 3, by (kind, expression) among what is left.
     left_head: dict[tuple[str, str], list[int]] = {}
@@ -312,6 +295,42 @@ def _match(
             taken.add(b)
 
     return _numbered(head, base, paired, taken)
+
+
+def _pair_at_places(
+    head: list[Escape],
+    base: list[Escape],
+    lines: LineMap,
+    paired: dict[int, tuple[int, str]],
+    taken: set[int],
+) -> None:
+    """Rounds 1 and 2 of `_match`: each base escape with the head escape at its place, the
+    same one first, then one of the same kind. Among several, the one on the line of the
+    same offset, at the same column, nearest."""
+    at_line: dict[tuple[str, int], list[int]] = {}
+    for h, escape in enumerate(head):
+        at_line.setdefault((escape.path, escape.line), []).append(h)
+    places = [lines.place(b.path, b.line) for b in base]
+    for same_key in (True, False):
+        for b, old in enumerate(base):
+            place = places[b]
+            if b in taken or place is None:
+                continue
+            best: tuple[tuple[bool, bool, int], int] | None = None
+            for line in range(place.first, place.last + 1):
+                for h in at_line.get((place.path, line), ()):
+                    new = head[h]
+                    if h in paired or new.kind != old.kind:
+                        continue
+                    if same_key and _key(new) != _key(old):
+                        continue
+                    rank = (line != place.line, new.col != old.col, abs(line - place.line))
+                    if best is None or rank < best[0]:
+                        best = (rank, h)
+            if best is not None:
+                new = head[best[1]]
+                paired[best[1]] = (b, UNCHANGED if same_key else _changed(old, new))
+                taken.add(b)
 
 
 def _numbered(
