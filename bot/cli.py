@@ -1,18 +1,20 @@
 """goescape-bot: post goescape's new heap escapes on a pull request.
 
-Exit 0 when it reported (whatever it found, also when a read-only token made it fall back to
-annotations), 1 with --fail-on-new when there are new escapes, 2 when it could not do its job.
+Exit 0 when it reported (whatever it found, also when a read-only token or GitHub's limits
+made it fall back to annotations), 1 with --fail-on-new when escapes fail the run, 2 when it
+could not do its job. `--dry-run` prints what it would post and exits the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from goescape import process
 from goescape.errors import (
@@ -25,18 +27,48 @@ from goescape.errors import (
 from goescape.sarif_read import SarifError, SarifReport, read
 
 from . import anchors as anchors_mod
-from .annotations import escape_warnings
-from .comments import ESCAPE, REVIEW, SUMMARY, Links, Outside, escape_keys, marker, read_marker
+from . import words
+from .annotations import escape_annotations
+from .comments import (
+    ESCAPE,
+    REVIEW,
+    SUMMARY,
+    Links,
+    Outside,
+    escape_keys,
+    marker,
+    read_marker,
+)
 from .comments import review_body as make_review_body
-from .event import PullRequest, check_repository, from_event, from_options
-from .github import Author, GitHub, RetryPolicy, ReviewRejected, WriteForbidden
-from .plan import REJECTED, Existing, Inline, Plan, counted, make_plan, reported
+from .event import (
+    NO_PR_EVENTS,
+    PullRequest,
+    check_repository,
+    commits_of,
+    from_event,
+    from_options,
+)
+from .plan import (
+    NOT_IN_DIFF,
+    NOT_LISTED,
+    REJECTED,
+    Existing,
+    Inline,
+    Plan,
+    counted,
+    make_plan,
+    reported,
+)
 from .summary import sticky_body, summary_markdown
+
+if TYPE_CHECKING:  # PyGithub loads only when the bot talks to GitHub
+    from .github import Author, GitHub
 
 READ_ONLY_NOTE = (
     "The token cannot write to this pull request (a pull request from a fork gets a read-only "
     "token), so goescape-bot wrote this summary and annotations instead of review comments."
 )
+DRY_RUN_REPOSITORY = "OWNER/REPO"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -76,7 +108,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--event-path",
         type=Path,
         default=_env("GITHUB_EVENT_PATH"),
-        help="pull_request event file (default: $GITHUB_EVENT_PATH)",
+        help="event file: pull_request, or merge_group/push with --no-comments "
+        "(default: $GITHUB_EVENT_PATH)",
     )
     p.add_argument(
         "--event-name",
@@ -90,8 +123,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="NUMBER",
         help="pull request number, instead of the event (workflow_run)",
     )
-    p.add_argument("--head-sha", default="", help="with --pr: the commit goescape analysed")
-    p.add_argument("--base-sha", default="", help="with --pr: the pull request's base commit")
+    p.add_argument(
+        "--head-sha",
+        default="",
+        help="the commit goescape analysed (default: from the event, else the SARIF's)",
+    )
+    p.add_argument(
+        "--base-sha",
+        default="",
+        help="the pull request's base commit (default: from the event, else the SARIF's)",
+    )
     p.add_argument(
         "--step-summary",
         type=Path,
@@ -122,10 +163,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="write only the job summary, annotations and outputs; no GitHub calls",
     )
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the comments, review, summary and annotations a run would post; "
+        "no token, no request, no file written",
+    )
+    p.add_argument(
         "--repo-dir",
         type=Path,
         default=Path(),
-        help="git checkout for diffs GitHub omits (default: .)",
+        help="git checkout for diffs GitHub omits, and for the dry run's (default: .)",
     )
     p.add_argument("--retries", type=int, default=4, help="retries per GitHub request")
     p.add_argument(
@@ -138,7 +185,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-wait",
         type=float,
         default=120.0,
-        help="longest wait for a rate limit before giving up",
+        help="longest wait for a rate limit before giving up on writing",
     )
     p.add_argument(
         "--pace",
@@ -161,43 +208,86 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 class Settings(NamedTuple):
-    pr: PullRequest
-    token: str  # "" with --no-comments
+    pr: PullRequest | None  # None: nothing to comment on (merge group, push, --no-comments)
+    token: str  # "" when no request is made
+    repository: str
+    head_sha: str  # what comments anchor to and links show; "" for a working-tree report
+    base_sha: str  # "" when unknown: the SARIF's merge base stands in
 
 
-def settings(args: argparse.Namespace) -> Settings:
-    """Everything checked before the first request."""
-    if not args.repository:
-        raise FatalError("goescape-bot: no repository: set GITHUB_REPOSITORY or --repository")
-    repository = check_repository(args.repository)
-    if args.pr:
-        pr = from_options(args.pr, args.head_sha, args.base_sha, repository)
-    elif args.event_path is None:
-        raise FatalError(
-            "goescape-bot: no pull request: set GITHUB_EVENT_PATH (run on pull_request) "
-            "or pass --pr and --head-sha"
-        )
+def _commit(value: str, what: str) -> str:
+    from .event import check_sha
+
+    return check_sha(value, what) if value else ""
+
+
+def settings(args: argparse.Namespace, report: SarifReport) -> Settings:
+    """Everything checked before the first request (there is none in a dry run)."""
+    # A merge group or a push has no pull request: annotations and the job summary only.
+    no_pr = args.event_name in NO_PR_EVENTS and not args.pr
+    offline = args.no_comments or args.dry_run or no_pr
+    if args.repository:
+        repository = check_repository(args.repository)
+    elif args.dry_run:
+        repository = DRY_RUN_REPOSITORY
     else:
+        raise FatalError("goescape-bot: no repository: set GITHUB_REPOSITORY or --repository")
+    head, base = _commit(args.head_sha, "--head-sha"), _commit(args.base_sha, "--base-sha")
+    pr: PullRequest | None = None
+    if args.pr:
+        if not head and args.dry_run:
+            head = report.head_commit
+        pr = from_options(args.pr, head, base, repository)
+    elif not offline:
+        if args.event_path is None:
+            raise FatalError(
+                "goescape-bot: no pull request: set GITHUB_EVENT_PATH (run on pull_request) "
+                "or pass --pr and --head-sha"
+            )
         pr = from_event(args.event_path, args.event_name, repository)
-    token = os.environ.get(args.token_env, "").strip()
-    if not token and not args.no_comments:
+    elif args.event_path is not None:
+        found = commits_of(args.event_path, args.event_name)
+        head, base = head or found.head_sha, base or found.base_sha
+        if args.dry_run and args.event_name in ("", "pull_request", "pull_request_target"):
+            try:
+                pr = from_event(args.event_path, args.event_name, repository)
+            except FatalError:
+                pr = None  # a dry run shows what it can without one
+    if pr is not None:
+        head, base = pr.head_sha, pr.base_sha or base
+    if args.no_comments or no_pr:
+        pr = None
+    token = "" if offline else os.environ.get(args.token_env, "").strip()
+    if not offline and not token:
         raise FatalError(f"goescape-bot: no token: ${args.token_env} is not set")
-    return Settings(pr, token)
+    return Settings(pr, token, repository, head or report.head_commit, base)
 
 
-def read_report(path: Path) -> SarifReport:
+def read_report(path: Path) -> tuple[SarifReport, str]:
+    """The report and the name of the CPU profile that ranked it ("" without one)."""
     try:
-        return read(path)
+        report = read(path)
     except SarifError as err:
         raise FatalError(f"goescape-bot: {err}") from None
+    return report, _profile(path)
+
+
+def _profile(path: Path) -> str:
+    # The run's properties beyond what the shared reader returns; a file the reader accepted
+    # is JSON, so only an unexpected shape is left to tolerate.
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return words.profile_name(data["runs"][0].get("properties"))
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return ""
 
 
 def local_patches(
-    repo_dir: Path, pr: PullRequest, report: SarifReport, paths: Sequence[str]
+    repo_dir: Path, base: str, head: str, paths: Sequence[str]
 ) -> dict[str, str | None]:
-    """The hunks of files GitHub sent without a patch, from the local checkout."""
-    # GitHub shows the change from the merge base: three dots when the base tip is known.
-    revs = [f"{pr.base_sha}...{pr.head_sha}"] if pr.base_sha else [report.base_commit, pr.head_sha]
+    """The hunks of `paths` in the local checkout: base...head, or base against the working
+    tree when head is "" (what goescape compared when it analysed the working tree)."""
+    revs = [f"{base}...{head}"] if head else [base]
     found: dict[str, str | None] = {}
     for path in paths:
         cmd = [
@@ -221,12 +311,20 @@ def local_patches(
     return found
 
 
+def _base(s: Settings, report: SarifReport) -> str:
+    # GitHub shows the change from the merge base: three dots from the base tip when the
+    # event names it, else the merge base goescape itself compared with.
+    return s.base_sha or report.base_commit
+
+
 class Result(NamedTuple):
     inline: int
     outside: int
     edited: int
     deleted: int
-    summary: str  # "created", "updated", "unchanged"
+    summary: str  # "created", "updated", "unchanged", "not written"
+    notes: tuple[str, ...] = ()  # what went wrong after the review, for the job summary
+    refused: bool = False  # GitHub took no review at all
 
 
 def _review_comments(inline: Sequence[Inline]) -> list[tuple[str, int, str]]:
@@ -238,10 +336,29 @@ def _fetch_anchors(
 ) -> anchors_mod.Anchors:
     files = gh.files()
     missing = [path for path, patch in files if patch is None]
-    return anchors_mod.build(files, local_patches(args.repo_dir, s.pr, report, missing))
+    local = local_patches(args.repo_dir, _base(s, report), s.head_sha, missing)
+    return anchors_mod.build(files, local)
 
 
-def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Links) -> Result:
+def _outside_reason(anchors: anchors_mod.Anchors) -> Callable[[str], str]:
+    return lambda path: NOT_IN_DIFF if anchors.listed(path) else NOT_LISTED
+
+
+def _trusted(logins: Sequence[str]) -> Callable[[Author], bool]:
+    allowed = frozenset(logins)
+
+    def ours(author: Author) -> bool:
+        return author.is_bot or author.login in allowed
+
+    return ours
+
+
+def post(
+    args: argparse.Namespace, s: Settings, report: SarifReport, links: Links, profile: str
+) -> Result:
+    from .github import GitHub, RateLimited, RetryPolicy
+
+    assert s.pr is not None
     gh = GitHub(
         args.api_url,
         s.token,
@@ -259,7 +376,7 @@ def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Link
     for c in comments:
         found = read_marker(c.body)
         if found and found[0] == ESCAPE and c.in_reply_to is None and ours(c.author):
-            existing.append(Existing(c.id, found[1], c.body, c.id in replied))
+            existing.append(Existing(c.id, found[1], c.body, c.id in replied, c.path, c.line))
     in_reviews: set[str] = set()
     for review in gh.reviews():
         found = read_marker(review.body)
@@ -272,34 +389,56 @@ def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Link
         in_reviews=in_reviews,
         max_comments=args.max_comments,
         links=links,
+        profile=profile,
+        outside_reason=_outside_reason(anchors),
     )
-    inline, outside = submit_review(
-        gh, plan=plan, args=args, s=s, report=report, anchors=anchors, links=links
+    inline, outside, refused = submit_review(
+        gh, plan=plan, args=args, s=s, report=report, anchors=anchors, links=links, profile=profile
     )
-    for comment_id, body in plan.edits:
-        gh.edit_review_comment(comment_id, body)
-    for comment_id in plan.deletions:
-        gh.delete_review_comment(comment_id)
-    body = sticky_body(summary_markdown(report, new, links))
-    state = "created"
+    # The review went first: it is what a reader needs. Then the summary, then tidying up;
+    # a rate limit from here on leaves the rest to the next run.
+    notes: list[str] = []
+    if refused:
+        notes.append(
+            f"GitHub refused every review goescape-bot offered ({refused}); the findings are "
+            "in this summary and in annotations."
+        )
+    state = "not written"
+    edits = deletions = 0
+    try:
+        body = sticky_body(summary_markdown(report, new, links, profile=profile))
+        state = _sticky(gh, body, ours)
+        if not refused:
+            for comment_id, text in plan.edits:
+                gh.edit_review_comment(comment_id, text)
+                edits += 1
+            for comment_id in plan.deletions:
+                gh.delete_review_comment(comment_id)
+                deletions += 1
+    except RateLimited as err:
+        left = len(plan.edits) + len(plan.deletions) - edits - deletions
+        notes.append(
+            f"{err}: goescape-bot stopped writing; "
+            + ("the summary comment and " if state == "not written" else "")
+            + f"{left} edit(s) of earlier comments are left to the next run."
+        )
+        print(f"goescape-bot: {err}; stopped writing", file=sys.stderr)
+    return Result(inline, outside, edits, deletions, state, tuple(notes), bool(refused))
+
+
+def _sticky(gh: GitHub, body: str, ours: Callable[[Author], bool]) -> str:
     for issue_comment in gh.issue_comments():
         if read_marker(issue_comment.body) == (SUMMARY, "") and ours(issue_comment.author):
-            state = "unchanged" if issue_comment.body == body else "updated"
-            if state == "updated":
-                gh.edit_issue_comment(issue_comment.id, body)
-            break
-    else:
-        gh.create_issue_comment(body, marker(SUMMARY))
-    return Result(inline, outside, len(plan.edits), len(plan.deletions), state)
+            if issue_comment.body == body:
+                return "unchanged"
+            gh.edit_issue_comment(issue_comment.id, body)
+            return "updated"
+    gh.create_issue_comment(body, marker(SUMMARY))
+    return "created"
 
 
-def _trusted(logins: Sequence[str]) -> Callable[[Author], bool]:
-    allowed = frozenset(logins)
-
-    def ours(author: Author) -> bool:
-        return author.is_bot or author.login in allowed
-
-    return ours
+def _event(args: argparse.Namespace, report: SarifReport) -> str:
+    return "REQUEST_CHANGES" if args.request_changes and counted(report.escapes) else "COMMENT"
 
 
 def submit_review(
@@ -311,22 +450,43 @@ def submit_review(
     report: SarifReport,
     anchors: anchors_mod.Anchors,
     links: Links,
-) -> tuple[int, int]:
-    """Submit the run's one review; on a 422 retry with the lines a fresh diff still allows
-    (the pull request may have moved on), then with every comment in the body."""
+    profile: str = "",
+) -> tuple[int, int, str]:
+    """Submit the run's one review, the best GitHub takes: on a 422 (GitHub refuses the whole
+    review without saying why) again with the lines a fresh file list still allows (the pull
+    request may have moved on), then with every comment in the body, then with the counts
+    alone. Returns (inline, outside, why GitHub refused them all or "")."""
+    from .github import ReviewRejected
+
     if not plan.review_needed:
-        return 0, 0
+        return 0, 0, ""
     inline = list(plan.inline)
     outside = list(plan.outside)
-    event = "REQUEST_CHANGES" if args.request_changes and counted(report.escapes) else "COMMENT"
-    for attempt in range(3):
+    event = _event(args, report)
+    failing = counted(report.escapes)
+    why = ""
+    for attempt in range(4):
         nonce = uuid.uuid4().hex
-        body = make_review_body(nonce, len(inline), outside, links)
+        if attempt < 3:
+            body = make_review_body(
+                nonce, len(inline), outside, links, counted=failing, profile=profile
+            )
+        else:
+            body = make_review_body(
+                nonce,
+                0,
+                [],
+                links,
+                [f"GitHub refused the review with its comments ({why}): see the summary."],
+                counted=failing,
+            )
         try:
             gh.create_review(body, event, _review_comments(inline), nonce)
-            return len(inline), len(outside)
-        except ReviewRejected:
-            if attempt == 0:
+            return len(inline), len(outside), ""
+        except ReviewRejected as err:
+            why = str(err)
+            keep: list[Inline] = []
+            if attempt == 0 and inline:
                 fresh = _fetch_anchors(gh, args, s, report)
                 keep = [
                     i
@@ -336,11 +496,10 @@ def submit_review(
                 ]
                 if len(keep) == len(inline):
                     keep = []  # GitHub disagrees with its own diff: put everything in the body
-            else:
-                keep = []
             outside += [Outside(i.escape, REJECTED) for i in inline if i not in keep]
             inline = keep
-    raise FatalError("goescape-bot: GitHub rejected the review even without inline comments")
+    print(f"goescape-bot: GitHub refused every review: {why}", file=sys.stderr)
+    return 0, 0, why
 
 
 def _append(path: Path | None, text: str) -> None:
@@ -353,17 +512,81 @@ def _append(path: Path | None, text: str) -> None:
         raise FatalError(f"goescape-bot: cannot write {path}: {err.strerror}") from None
 
 
+def _target(s: Settings) -> str:
+    where = f"{s.repository}#{s.pr.number}" if s.pr else s.repository
+    return f"{where} at {s.head_sha[:12] or 'the working tree'}"
+
+
+def dry_run(
+    args: argparse.Namespace, s: Settings, report: SarifReport, links: Links, profile: str
+) -> str:
+    from . import dryrun
+
+    new = reported(report.escapes)
+    notes = []
+    plan = None
+    body = ""
+    if s.pr is not None:
+        base = _base(s, report)
+        paths = sorted({e.path for e in new})
+        local = local_patches(args.repo_dir, base, s.head_sha, paths) if base else {}
+        if paths and not any(local.values()):
+            notes.append(
+                f"no diff of these files in {args.repo_dir} (base {base[:12] or 'unknown'}): "
+                "every finding would go in the review body"
+            )
+        anchors = anchors_mod.from_local(local)
+        plan = make_plan(
+            new,
+            anchors.allows,
+            existing=(),
+            in_reviews=set(),
+            max_comments=args.max_comments,
+            links=links,
+            profile=profile,
+        )
+        body = make_review_body(
+            "dry-run",
+            len(plan.inline),
+            plan.outside,
+            links,
+            counted=counted(report.escapes),
+            profile=profile,
+        )
+    return dryrun.render(
+        target=_target(s),
+        plan=plan,
+        event=_event(args, report),
+        review_body=body,
+        summary=summary_markdown(report, new, links, profile=profile),
+        annotations=escape_annotations(new, profile),
+        annotate_only=s.pr is None,
+        notes=notes,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    report = read_report(args.sarif)
-    s = settings(args)
+    report, profile = read_report(args.sarif)
+    s = settings(args, report)
     new = reported(report.escapes)
     failing = counted(report.escapes)
-    links = Links(args.server_url, s.pr.repository, s.pr.head_sha)
+    links = Links(args.server_url, s.repository, s.head_sha)
+    code = EXIT_NEW_ESCAPES if args.fail_on_new and failing else EXIT_CLEAN
+    if args.dry_run:
+        print(dry_run(args, s, report, links, profile))
+        print(
+            f"goescape-bot: {words.counts_phrase(failing)}, "
+            f"{len(new) - len(failing)} more shown; exit {code}"
+        )
+        return code
     notes: list[str] = []
-    annotate = args.no_comments
-    if not args.no_comments:
+    annotate = s.pr is None
+    failure: FatalError | None = None
+    if s.pr is not None:
+        from .github import RateLimited, Unavailable, WriteForbidden
+
         try:
-            r = post(args, s, report, links)
+            r = post(args, s, report, links, profile)
         except WriteForbidden as err:
             print(
                 f"goescape-bot: cannot write to the pull request ({err}); "
@@ -372,21 +595,40 @@ def run(args: argparse.Namespace) -> int:
             )
             notes.append(READ_ONLY_NOTE)
             annotate = True
+        except RateLimited as err:
+            print(f"goescape-bot: {err}; writing annotations instead", file=sys.stderr)
+            notes.append(
+                f"{err}: goescape-bot could not comment on the pull request, so it wrote this "
+                "summary and annotations; the next run comments."
+            )
+            annotate = True
+        except Unavailable as err:
+            failure = err
+            notes.append(
+                "GitHub kept failing, so goescape-bot could not comment on the pull request: "
+                "this summary and the annotations are all it wrote."
+            )
+            annotate = True
         else:
+            notes += r.notes
+            annotate = r.refused
             print(
-                f"goescape-bot: {len(new)} new heap escape(s): {r.inline} inline comment(s), "
+                f"goescape-bot: {words.counts_phrase(failing)}, "
+                f"{len(new) - len(failing)} more shown: {r.inline} inline comment(s), "
                 f"{r.outside} in the review body, {r.edited} edited, {r.deleted} deleted; "
                 f"summary {r.summary}"
             )
     if annotate:
-        for line in escape_warnings(new):
-            print(line)
-    _append(args.step_summary, summary_markdown(report, new, links, notes) + "\n")
+        for a in escape_annotations(new, profile):
+            print(a.command())
+    _append(args.step_summary, summary_markdown(report, new, links, notes, profile=profile) + "\n")
     sarif = str(args.sarif.resolve())
     if "\n" in sarif:
         raise FatalError("goescape-bot: the SARIF path contains a newline")
     _append(args.output, f"new-escapes={len(failing)}\nsarif-file={sarif}\n")
-    return EXIT_NEW_ESCAPES if args.fail_on_new and failing else EXIT_CLEAN
+    if failure is not None:
+        raise failure
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -108,7 +108,26 @@ def escape(
     hint: str = "Keep t a value.",
     induced: bool = False,
     flow: tuple[FlowLocation, ...] = (),
+    counted: bool | None = None,
+    cold: str = "",
+    hotness: float | None = None,
+    previous: str = "",
 ) -> ReportedEscape:
+    """A reported escape as goescape's SARIF gives it; `counted` defaults to what
+    Outcome.counts decides for it (new, not suppressed, a heap escape, not a note)."""
+    kind = next(
+        (k for k in ("leaking param", "moved to heap") if message.startswith(k)),
+        "escapes to heap",
+    )
+    if counted is None:
+        counted = (
+            state == "new"
+            and not suppressed
+            and level != "note"
+            and kind != "leaking param"
+            and not induced
+            and not cold
+        )
     return ReportedEscape(
         rule_id="GE001",
         level=level,
@@ -129,6 +148,13 @@ def escape(
         after=after,
         hint=hint,
         flow=flow,
+        kind=kind,
+        expression=message.rsplit(": ", 1)[-1].removesuffix(" escapes to heap"),
+        counted=counted,
+        previous_expression=previous,
+        cold=bool(cold),
+        cold_reason=cold,
+        hotness=hotness,
     )
 
 
