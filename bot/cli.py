@@ -324,7 +324,7 @@ class Result(NamedTuple):
     deleted: int
     summary: str  # "created", "updated", "unchanged", "not written"
     notes: tuple[str, ...] = ()  # what went wrong after the review, for the job summary
-    refused: bool = False  # GitHub took no review at all
+    refused: bool = False  # GitHub took no review with the findings
 
 
 def _review_comments(inline: Sequence[Inline]) -> list[tuple[str, int, str]]:
@@ -397,12 +397,7 @@ def post(
     )
     # The review went first: it is what a reader needs. Then the summary, then tidying up;
     # a rate limit from here on leaves the rest to the next run.
-    notes: list[str] = []
-    if refused:
-        notes.append(
-            f"GitHub refused every review goescape-bot offered ({refused}); the findings are "
-            "in this summary and in annotations."
-        )
+    notes = [refused] if refused else []
     state = "not written"
     edits = deletions = 0
     try:
@@ -452,10 +447,11 @@ def submit_review(
     links: Links,
     profile: str = "",
 ) -> tuple[int, int, str]:
-    """Submit the run's one review, the best GitHub takes: on a 422 (GitHub refuses the whole
-    review without saying why) again with the lines a fresh file list still allows (the pull
-    request may have moved on), then with every comment in the body, then with the counts
-    alone. Returns (inline, outside, why GitHub refused them all or "")."""
+    """Submit the run's one review, the best GitHub takes. GitHub refuses a whole review
+    (422) without saying which comment it objects to, so on a refusal the bot offers less:
+    the comments whose lines a fresh file list still allows (the pull request may have moved
+    on), then every finding in the body, then the counts alone. Returns (inline, outside,
+    a note for the job summary when the findings did not make it into the review, or "")."""
     from .github import ReviewRejected
 
     if not plan.review_needed:
@@ -464,42 +460,50 @@ def submit_review(
     outside = list(plan.outside)
     event = _event(args, report)
     failing = counted(report.escapes)
-    why = ""
-    for attempt in range(4):
+    stage, why = "full", ""
+    while True:
         nonce = uuid.uuid4().hex
-        if attempt < 3:
+        if stage == "minimal":
+            note = f"GitHub refused this review with its findings ({why}): see the summary."
+            body = make_review_body(nonce, 0, [], links, [note], counted=failing)
+        else:
             body = make_review_body(
                 nonce, len(inline), outside, links, counted=failing, profile=profile
             )
-        else:
-            body = make_review_body(
-                nonce,
-                0,
-                [],
-                links,
-                [f"GitHub refused the review with its comments ({why}): see the summary."],
-                counted=failing,
-            )
         try:
             gh.create_review(body, event, _review_comments(inline), nonce)
+            if stage == "minimal":
+                return 0, 0, (
+                    f"GitHub refused the review with its findings ({why}) and took one with "
+                    "the counts alone: the findings are in this summary and in annotations."
+                )
             return len(inline), len(outside), ""
         except ReviewRejected as err:
             why = str(err)
-            keep: list[Inline] = []
-            if attempt == 0 and inline:
-                fresh = _fetch_anchors(gh, args, s, report)
-                keep = [
-                    i
-                    for i in inline
-                    if fresh.allows(i.escape.path, i.escape.line)
-                    and fresh.source(i.escape.path) == anchors_mod.GITHUB
-                ]
-                if len(keep) == len(inline):
-                    keep = []  # GitHub disagrees with its own diff: put everything in the body
-            outside += [Outside(i.escape, REJECTED) for i in inline if i not in keep]
-            inline = keep
-    print(f"goescape-bot: GitHub refused every review: {why}", file=sys.stderr)
-    return 0, 0, why
+        if stage == "minimal":
+            print(f"goescape-bot: GitHub refused every review: {why}", file=sys.stderr)
+            return 0, 0, (
+                f"GitHub refused every review goescape-bot offered ({why}): the findings are "
+                "in this summary and in annotations."
+            )
+        keep: list[Inline] = []
+        if stage == "full" and inline:
+            fresh = _fetch_anchors(gh, args, s, report)
+            keep = [
+                i
+                for i in inline
+                if fresh.allows(i.escape.path, i.escape.line)
+                and fresh.source(i.escape.path) == anchors_mod.GITHUB
+            ]
+        if 0 < len(keep) < len(inline):
+            stage = "fresh"
+        elif inline:
+            stage = "body"  # GitHub disagrees with its own diff: every finding in the body
+            keep = []
+        else:
+            stage = "minimal"
+        outside += [Outside(i.escape, REJECTED) for i in inline if i not in keep]
+        inline = keep
 
 
 def _append(path: Path | None, text: str) -> None:

@@ -121,8 +121,8 @@ def _suppress(e: ReportedEscape) -> str:
 
 def headline(e: ReportedEscape, profile: str) -> str:
     """`**New heap escape**: `msg`` and the report's other words about it, in one line."""
-    facts = words.facts(e, profile)
-    extra = f" ({plain('; '.join(facts))})" if facts else ""
+    facts = words.facts(e, profile, plain)
+    extra = f" ({'; '.join(facts)})" if facts else ""
     return f"**{words.title(e)}**{extra}: {code(e.compiler_message)}"
 
 
@@ -185,8 +185,11 @@ def fit(head: Sequence[str], items: Sequence[tuple[str, str]], tail: Sequence[st
     size = sum(len(x) + 1 for x in [*head, *tail]) + 200
     lines = list(head)
     hidden = 0
+    # Room is kept for the markers of the items after each one.
+    reserve = sum(len(mark) + 1 for mark, _ in items)
     for mark, item in items:
-        if size + len(mark) + len(item) + 2 <= MAX_BODY:
+        reserve -= len(mark) + 1
+        if size + len(mark) + len(item) + 2 + reserve <= MAX_BODY:
             lines += [mark, item]
             size += len(mark) + len(item) + 2
         else:

@@ -13,7 +13,7 @@ from .plan import Plan
 
 
 def _section(title: str, body: str) -> list[str]:
-    return [f"--- {title} ".ljust(72, "-"), body.rstrip("\n"), ""]
+    return [f"--- {title} " + "-" * max(3, 67 - len(title)), body.rstrip("\n"), ""]
 
 
 def render(

@@ -131,6 +131,8 @@ def make_plan(
                     edits.append((c.id, moved_body(c.body, e, True, links)))
                 else:
                     deletions.append(c.id)
+            # Replaced by a run that could not finish (a rate limit): say where it went now.
+            edits += [(c.id, moved_body(c.body, e, True, links)) for c in earlier]
         elif earlier:
             # GitHub made the comment outdated, or the escape is on another line now.
             inline_now = place(e, body)

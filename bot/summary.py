@@ -20,6 +20,10 @@ NONE_FOUND = "No new heap escapes."
 MAX_NOTES = 50
 
 
+def _cell(text: str) -> str:
+    return plain(text)  # plain also neutralises `|`, which would end a table cell
+
+
 def _where(path: str, line: int, links: Links) -> str:
     return f"[{code(f'{path}:{line}', in_table=True)}]({links.blob(path, line)})"
 
@@ -67,13 +71,13 @@ def summary_markdown(
     counted_rows = [
         f"| {_where(e.path, e.line, links)} | {code(e.display, in_table=True)} "
         f"| {code(e.compiler_message, in_table=True)} "
-        f"| {plain('; '.join(words.facts(e, profile)))} |"
+        f"| {'; '.join(words.facts(e, profile, _cell))} |"
         for e in counted
     ]
     shown_rows = [
         f"| {_where(e.path, e.line, links)} | {code(e.display, in_table=True)} "
         f"| {words.title(e)}: {code(e.compiler_message, in_table=True)} "
-        f"| {'; '.join([*(plain(f) for f in words.facts(e, profile)), words.not_counted(e)])} |"
+        f"| {'; '.join([*words.facts(e, profile, _cell), words.not_counted(e)])} |"
         for e in shown
     ]
     # Escapes before functions: when space runs out, the findings matter most.

@@ -8,7 +8,7 @@ that is shown does not count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from goescape.sarif_read import ReportedEscape
 
@@ -39,16 +39,19 @@ def hotness(share: float, profile: str) -> str:
     return f"{figure}% of CPU in {profile or 'the profile'}"
 
 
-def facts(e: ReportedEscape, profile: str) -> list[str]:
-    """What else the report says about the escape, in its words (plain text: quote before
-    putting it in markdown, it holds text from the SARIF file)."""
+def facts(
+    e: ReportedEscape, profile: str, quote: Callable[[str], str] = lambda text: text
+) -> list[str]:
+    """What else the report says about the escape, in its words; `quote` makes the parts
+    that come from the SARIF file (a cold reason, the profile's name) safe for where they
+    go (markdown.plain for a comment)."""
     out = []
     if e.induced:
         out.append("caused by a change in another function")
     if e.cold:
-        out.append(f"cold path: {e.cold_reason}" if e.cold_reason else "cold path")
+        out.append(f"cold path: {quote(e.cold_reason)}" if e.cold_reason else "cold path")
     if e.hotness is not None:
-        out.append(hotness(e.hotness, profile))
+        out.append(hotness(e.hotness, quote(profile) if profile else ""))
     return out
 
 

@@ -281,7 +281,8 @@ def test_a_pull_request_over_several_pushes(repo: GitRepo, tmp_path: Path) -> No
         assert sorted(current().values()) == [25]
         assert keep["body"].splitlines()[1].startswith(f"**Resolved in commit [{fix[:12]}]")
         ids = [c["id"] for c in state.review_comments]
-        assert keep["id"] in ids and renewed["id"] not in ids
+        assert keep["id"] in ids
+        assert renewed["id"] not in ids
         assert "**1 new heap escape**" in summary
 
         # 6. The merge queue builds a group of the pull request on main: goescape compares

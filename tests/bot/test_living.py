@@ -61,7 +61,8 @@ def test_an_outdated_comment_is_replaced_and_points_to_the_new_one(github, run_b
     assert len(github.reviews) == 2
     # The old comment stays, with its reply, and says where the escape is now.
     ids = [c["id"] for c in github.review_comments]
-    assert old["id"] in ids and reply["id"] in ids
+    assert old["id"] in ids
+    assert reply["id"] in ids
     note = old["body"].splitlines()[1]
     assert note.startswith(f"**Moved in commit [{head[:12]}](")
     assert note.endswith(
@@ -82,9 +83,10 @@ def test_an_escape_whose_line_left_the_diff_goes_to_the_review_body(github, run_
     run_bot(github, report(moved))
 
     assert current(github, "fp-sum") == [old]  # GitHub still shows it; it is not current
-    assert old["body"].splitlines()[1].endswith(f"#L14), listed in the review body.")
+    assert old["body"].splitlines()[1].endswith("#L14), listed in the review body.")
     last = github.reviews[-1]["body"]
-    assert f"`{FILE}:14`" in last and "not in the diff" in last
+    assert f"`{FILE}:14`" in last
+    assert "not in the diff" in last
     writes = len(github.writes())
     run_bot(github, report(moved))
     assert len(github.writes()) == writes

@@ -10,8 +10,8 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 from github import GithubException
-from goescape.bot import anchors, annotations, comments, markdown, plan
-from goescape.bot.event import from_event
+from goescape.bot import anchors, annotations, comments, markdown, plan, words
+from goescape.bot.event import commits_of, from_event
 from goescape.bot.github import rate_limit_wait
 from goescape.errors import FatalError
 from goescape.sarif_read import FlowLocation
@@ -153,6 +153,8 @@ def _moved(e, cid, to, replied=False):  # type: ignore[no-untyped-def]
         ([C], [_moved(C, 1, C)], ["c"], 30, [], [], [], []),
         # ... unless its new comment is gone: then it gets one again.
         ([A], [_moved(A, 1, A)], [], 30, ["a"], [], [], []),
+        # A run cut short by a rate limit commented anew but left the old one unsaid.
+        ([A], [_old(A, 1, line=None), _old(A, 2)], [], 30, [], [], [1], []),
         # A fixed escape: every comment of it goes, or is resolved if answered.
         ([B], [_moved(A, 1, A), _old(A, 2)], [], 30, ["b"], [], [], [1, 2]),
         ([B], [_moved(A, 1, A, replied=True)], [], 30, ["b"], [], [1], []),
@@ -175,6 +177,7 @@ def _moved(e, cid, to, replied=False):  # type: ignore[no-untyped-def]
         "moved-rerun",
         "moved-to-the-body-rerun",
         "moved-comment-deleted",
+        "moved-note-left-by-a-cut-run",
         "fixed-after-a-move",
         "fixed-after-a-move-answered",
     ],
@@ -416,3 +419,176 @@ def test_event(tmp_path: Path, event, name, words) -> None:  # type: ignore[no-u
     else:
         with pytest.raises(FatalError, match=words):
             from_event(path, name, "acme/shapes")
+
+
+LEAK = escape(14, "leaking param: x", display="keep", fingerprint="leak")
+CHANGED = escape(
+    6,
+    "make([]string, 0, n) escapes to heap",
+    state="updated",
+    previous="[]string{}",
+    fingerprint="changed",
+)
+
+
+@pytest.mark.parametrize(
+    ("e", "title", "shown", "absent"),
+    [
+        (
+            escape(6),
+            "**New heap escape**: `moved to heap: t`",
+            ["heap escapes of `Sum`: 0 \u2192 1", "**How to fix:**", "//goescape:ignore"],
+            ["not counted", "Not counted"],
+        ),
+        (
+            LEAK,
+            "**New leaking parameter**: `leaking param: x`",
+            ["In `keep`.", "_Not counted: `--leaks` counts leaking parameters._"],
+            ["heap escape", "0 \u2192 1"],
+        ),
+        (
+            LEAK._replace(counted=True),
+            "**New leaking parameter**: `leaking param: x`",
+            ["escapes of `keep`: 0 \u2192 1"],
+            ["heap escape", "ot counted"],
+        ),
+        (
+            CHANGED,
+            "**Changed heap escape**: `make([]string, 0, n) escapes to heap`",
+            [
+                "Before this change the escape here was `[]string{}`.",
+                "_A changed escape is never counted._",
+            ],
+            ["New heap escape", "//goescape:ignore", "How to fix"],
+        ),
+        (
+            escape(6, induced=True, level="note"),
+            "**New heap escape** (caused by a change in another function): `moved to heap: t`",
+            ["`--fail-on-induced` counts escapes caused in other functions"],
+            [],
+        ),
+        (
+            escape(6, cold="panic argument", hotness=0.042),
+            "**New heap escape** (cold path: panic argument; 4.2% of CPU in default.pgo): "
+            "`moved to heap: t`",
+            ["_Not counted: `--fail-on-cold` counts cold-path escapes._"],
+            [],
+        ),
+        (
+            escape(6, hotness=0.5),
+            "**New heap escape** (50.0% of CPU in default.pgo): `moved to heap: t`",
+            [],
+            ["ot counted"],
+        ),
+    ],
+    ids=["heap", "leak", "leak-counted", "changed", "induced", "cold-and-hot", "hot"],
+)
+def test_comments_use_the_reports_words(e, title, shown, absent) -> None:  # type: ignore[no-untyped-def]
+    body = comments.inline_body(e, "default.pgo")
+    assert body.splitlines()[1] == title
+    for text in shown:
+        assert text in body
+    for text in absent:
+        assert text not in body
+
+
+def test_a_leaking_parameter_is_never_a_heap_escape_anywhere() -> None:
+    from goescape.bot import summary
+    from goescape.sarif_read import SarifReport
+
+    sarif = SarifReport("0.1", "go1.27.3", "b" * 40, "", (LEAK,), (), ())
+    texts = [
+        comments.inline_body(LEAK),
+        comments.review_body("n", 0, [comments.Outside(LEAK, "not in the diff")], LINKS),
+        summary.summary_markdown(sarif, [LEAK], LINKS),
+        *annotations.escape_warnings([LEAK]),
+    ]
+    for text in texts:
+        said = text.lower().replace("0 new heap escapes", "").replace("no new heap escapes", "")
+        assert "new heap escape" not in said
+        assert "new leaking parameter" in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [
+        (0.042, "4.2% of CPU in p.pgo"),
+        (1.0, "100.0% of CPU in p.pgo"),
+        (0.0001, "<0.1% of CPU in p.pgo"),
+        (0.0, "0.0% of CPU in p.pgo"),
+    ],
+)
+def test_hotness(share: float, text: str) -> None:
+    assert words.hotness(share, "p.pgo") == text
+
+
+@pytest.mark.parametrize(
+    ("properties", "name"),
+    [
+        (
+            {"profile": {"path": "cmd/app/default.pgo", "source": "default.pgo"}},
+            "cmd/app/default.pgo",
+        ),
+        ({"profile": "cpu.pprof"}, "cpu.pprof"),
+        ({"profile": None}, ""),
+        ({}, ""),
+        ([], ""),
+    ],
+)
+def test_profile_name_is_read_when_present(properties: object, name: str) -> None:
+    assert words.profile_name(properties) == name
+
+
+@pytest.mark.parametrize(
+    ("escapes", "phrase"),
+    [
+        ([], "0 new heap escapes"),
+        ([A], "1 new heap escape"),
+        ([A, B], "2 new heap escapes"),
+        ([A, LEAK._replace(counted=True)], "1 new heap escape and 1 new leaking parameter"),
+        ([LEAK._replace(counted=True)], "1 new leaking parameter"),
+    ],
+)
+def test_counts_phrase(escapes, phrase: str) -> None:  # type: ignore[no-untyped-def]
+    assert words.counts_phrase(escapes) == phrase
+
+
+@pytest.mark.parametrize(
+    ("event", "name", "commits"),
+    [
+        (
+            {"merge_group": {"head_sha": "a" * 40, "base_sha": "b" * 40, "head_ref": "x"}},
+            "merge_group",
+            ("a" * 40, "b" * 40),
+        ),
+        ({"after": "c" * 40, "before": "d" * 40}, "push", ("c" * 40, "d" * 40)),
+        ({"after": "c" * 40, "before": "0" * 40}, "push", ("c" * 40, "0" * 40)),
+        (
+            {"pull_request": {"head": {"sha": "a" * 40}, "base": {"sha": "main"}}},
+            "pull_request",
+            ("a" * 40, ""),
+        ),
+        ({"workflow_run": {}}, "workflow_run", ("", "")),
+    ],
+)
+def test_commits_of_any_event(tmp_path: Path, event, name, commits) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    assert tuple(commits_of(path, name)) == commits
+
+
+@pytest.mark.parametrize("text", EVIL)
+def test_sarif_words_in_comments_stay_inert(text: str) -> None:
+    from goescape.bot import summary
+    from goescape.sarif_read import SarifReport
+
+    e = escape(6, cold=text, hotness=0.1)
+    sarif = SarifReport("0.1", "go1.27.3", "b" * 40, "", (e,), (), ())
+    for md in (
+        comments.inline_body(e, text),
+        summary.summary_markdown(sarif, [e], LINKS, profile=text),
+    ):
+        html = text_outside_code(render(md))
+        assert "<img" not in html
+        assert re.search(r"@\w", html) is None
+        assert "<!-- goescape:summary" not in html
