@@ -473,19 +473,21 @@ def submit_review(
         try:
             gh.create_review(body, event, _review_comments(inline), nonce)
             if stage == "minimal":
-                return 0, 0, (
+                note = (
                     f"GitHub refused the review with its findings ({why}) and took one with "
                     "the counts alone: the findings are in this summary and in annotations."
                 )
+                return 0, 0, note
             return len(inline), len(outside), ""
         except ReviewRejected as err:
             why = str(err)
         if stage == "minimal":
             print(f"goescape-bot: GitHub refused every review: {why}", file=sys.stderr)
-            return 0, 0, (
+            note = (
                 f"GitHub refused every review goescape-bot offered ({why}): the findings are "
                 "in this summary and in annotations."
             )
+            return 0, 0, note
         keep: list[Inline] = []
         if stage == "full" and inline:
             fresh = _fetch_anchors(gh, args, s, report)

@@ -253,6 +253,9 @@ def test_the_token_is_never_printed(github, run_bot) -> None:  # type: ignore[no
             assert READ_TOKEN not in text
             assert "ghs_unknownTOKEN" not in text
     assert "401 Bad credentials" in outputs[2].err
+    # GitHub down: exit 2, but the job summary and annotations still say what was found.
+    assert "GitHub kept failing" in outputs[0].summary
+    assert "\n::warning file=geom/geom.go,line=6," in "\n" + outputs[0].out
 
 
 def test_a_huge_file_without_patch_uses_the_local_diff(github, run_bot) -> None:  # type: ignore[no-untyped-def]
