@@ -95,6 +95,16 @@ def from_options(number: int, head_sha: str, base_sha: str, repository: str) -> 
     )
 
 
+class Settings(NamedTuple):
+    """What a run is about, checked before the first request."""
+
+    pr: PullRequest | None  # None: nothing to comment on (merge group, push, --no-comments)
+    token: str  # "" when no request is made
+    repository: str
+    head_sha: str  # what comments anchor to and links show; "" for a working-tree report
+    base_sha: str  # "" when unknown: the SARIF's merge base stands in
+
+
 class Commits(NamedTuple):
     head_sha: str  # "" when the event names none
     base_sha: str
