@@ -26,9 +26,9 @@ def is_changed(e: ReportedEscape) -> bool:
 
 
 def title(e: ReportedEscape) -> str:
-    """ "New heap escape", "New leaking parameter", "Changed heap escape", ...: a leaking
+    """ "New heap escape", "New leaking param", "Changed heap escape", ...: a leaking
     parameter is never called a heap escape."""
-    noun = "leaking parameter" if is_leak(e) else "heap escape"
+    noun = "leaking param" if is_leak(e) else "heap escape"
     return f"{'Changed' if is_changed(e) else 'New'} {noun}"
 
 
@@ -74,16 +74,17 @@ def not_counted(e: ReportedEscape) -> str:
 
 
 def counts_phrase(escapes: Sequence[ReportedEscape]) -> str:
-    """ "2 new heap escapes and 1 new leaking parameter": the counted ones, as the CLI's
-    headline counts them (a leak counts only with --leaks, and is then named a leak)."""
-    leaks = sum(1 for e in escapes if is_leak(e))
-    heap = len(escapes) - leaks
+    """ "2 new heap escapes and 1 new leaking param": the counted ones, in the words of the
+    CLI's headline (a leak counts only with --leaks, and is then named a leak)."""
+    counted = [e for e in escapes if e.counted]
+    leaks = sum(1 for e in counted if is_leak(e))
+    heap = len(counted) - leaks
     parts = []
-    if heap or not leaks:
+    if heap:
         parts.append(plural(heap, "new heap escape", "new heap escapes"))
     if leaks:
-        parts.append(plural(leaks, "new leaking parameter", "new leaking parameters"))
-    return " and ".join(parts)
+        parts.append(plural(leaks, "new leaking param", "new leaking params"))
+    return " and ".join(parts) or "no new heap escapes"
 
 
 def plural(n: int, one: str, many: str) -> str:

@@ -60,7 +60,7 @@ def test_a_dry_run_prints_the_review_it_would_post_and_sends_nothing(github, run
         "(heap escapes 0 -> 1)\n"
         "geom/geom.go:22: warning: goescape: new heap escape: &Point{...} escapes to heap in "
         "Make (heap escapes 0 -> 1)\n"
-        "geom/geom.go:14: notice: goescape: new leaking parameter: leaking param: x in keep "
+        "geom/geom.go:14: notice: goescape: new leaking param: leaking param: x in keep "
         "(not counted: --leaks counts leaking parameters)\n\n"
     )
     assert result.out.endswith("goescape-bot: 2 new heap escapes, 1 more shown; exit 0\n")

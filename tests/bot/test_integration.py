@@ -39,7 +39,7 @@ def test_one_inline_comment_per_new_escape_on_its_line(github, run_bot) -> None:
     # escape; the body counts what fails the run, as the outputs do.
     assert "`geom/geom.go:14`" in review.body["body"]
     assert "not in the diff" in review.body["body"]
-    assert "**New leaking parameter**: `leaking param: x`" in review.body["body"]
+    assert "**New leaking param**: `leaking param: x`" in review.body["body"]
     assert "2 new heap escapes in this pull request" in review.body["body"]
     # The sticky summary and the job summary carry the same table.
     [sticky] = github.issue_comments
@@ -231,7 +231,7 @@ def test_a_read_only_token_annotates_instead(github, run_bot) -> None:  # type: 
     ]
     notices = [line for line in result.out.splitlines() if line.startswith("::notice ")]
     assert notices == [
-        "::notice file=geom/geom.go,line=14,title=goescape%3A new leaking parameter::"
+        "::notice file=geom/geom.go,line=14,title=goescape%3A new leaking param::"
         "leaking param: x in keep (not counted: --leaks counts leaking parameters)",
     ]
     assert "read-only" in result.summary
