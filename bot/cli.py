@@ -198,9 +198,12 @@ def settings(args: argparse.Namespace, report: SarifReport) -> Settings:
     head, base = _commit(args.head_sha, "--head-sha"), _commit(args.base_sha, "--base-sha")
     pr: PullRequest | None = None
     if args.pr:
-        if not head and args.dry_run:
-            head = report.head_commit
-        pr = from_options(args.pr, head, base, repository)
+        head = head or (report.head_commit if args.dry_run else "")
+        if args.dry_run and not head:
+            # A report of the working tree: the dry run shows it as if it were pushed.
+            pr = from_options(args.pr, "0" * 40, base, repository)._replace(head_sha="")
+        else:
+            pr = from_options(args.pr, head, base, repository)
     elif not offline:
         if args.event_path is None:
             raise FatalError(

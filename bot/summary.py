@@ -49,8 +49,8 @@ def summary_markdown(
 ) -> str:
     """`escapes`: the reported ones (new or changed, not suppressed)."""
     base = report.base_commit[:12] or "?"
-    head = links.head_sha[:12] or "the working tree"
-    lines = [TITLE, "", f"Compared {code(head)} with its merge base {code(base)}."]
+    head = code(links.head_sha[:12]) if links.head_sha else "the working tree"
+    lines = [TITLE, "", f"Compared {head} with its merge base {code(base)}."]
     if profile:
         lines[-1] += f" Escapes are ranked by the CPU profile {code(profile)}."
     extra = list(notes)  # our own sentences, not source text
@@ -68,10 +68,12 @@ def summary_markdown(
     ordered = words.ordered(escapes)
     counted = [e for e in ordered if e.counted]
     shown = [e for e in ordered if not e.counted]
+    # A column for what else the report says (cold, hotness, ...) only when it says something.
+    noted = any(words.facts(e, profile) for e in counted)
     counted_rows = [
         f"| {_where(e.path, e.line, links)} | {code(e.display, in_table=True)} "
-        f"| {code(e.compiler_message, in_table=True)} "
-        f"| {'; '.join(words.facts(e, profile, _cell))} |"
+        f"| {code(e.compiler_message, in_table=True)} |"
+        + (f" {'; '.join(words.facts(e, profile, _cell))} |" if noted else "")
         for e in counted
     ]
     shown_rows = [
@@ -103,8 +105,8 @@ def summary_markdown(
         lines += [
             f"**{words.counts_phrase(counted)}**",
             "",
-            "| Line | Function | Compiler | |",
-            "| --- | --- | --- | --- |",
+            "| Line | Function | Compiler |" + (" Notes |" if noted else ""),
+            "| --- | --- | --- |" + (" --- |" if noted else ""),
             *counted_rows,
         ]
         if counted_cut:

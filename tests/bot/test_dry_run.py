@@ -164,3 +164,21 @@ def test_a_dry_run_does_not_even_load_the_github_client(tmp_path) -> None:  # ty
     # No repository, event or commit known: a placeholder, and the working tree.
     assert "would post on OWNER/REPO at the working tree;" in proc.stdout
     assert "No new heap escapes." in proc.stdout
+
+
+def test_a_dry_run_of_a_working_tree_report_diffs_the_working_tree(run_bot, pr) -> None:  # type: ignore[no-untyped-def]
+    """`goescape --sarif F` on uncommitted changes, then `goescape-bot --dry-run --pr N`: the
+    lines come from the working tree's diff with the merge base."""
+    text = pr.repo.read("geom/geom.go")
+    pr.repo.write("geom/geom.go", text.replace("\treturn 1\n", "\treturn 2\n"))
+    in_keep = escape(14, "moved to heap: y", display="keep", fingerprint="fp-keep")
+
+    result = run_bot(
+        None, report(in_keep, base=pr.base), "--dry-run", "--pr", "7", event={}, token=""
+    )
+
+    assert result.code == 0, result.err
+    assert "at the working tree; nothing is sent." in result.out
+    # Line 14 is in no hunk of the commit, only of the uncommitted change.
+    assert "--- inline comment geom/geom.go:14 ---" in result.out
+    assert "Compared the working tree with its merge base" in result.out
