@@ -192,10 +192,15 @@ def run_bot(
         token: str = WRITE_TOKEN,
         event: dict[str, object] | None = None,
         event_name: str = "pull_request",
+        run_properties: dict[str, object] | None = None,
     ) -> BotRun:
+        """`run_properties`: what the file holds besides the report (the bot reads the run's
+        properties itself, e.g. the profile's name)."""
         sarif_path = tmp_path / "goescape.sarif"
         if sarif is not None:
-            sarif_path.write_text("{}", encoding="utf-8")
+            sarif_path.write_text(
+                json.dumps({"runs": [{"properties": run_properties or {}}]}), encoding="utf-8"
+            )
             monkeypatch.setattr(cli, "read", lambda path: sarif)
         head = state.head_sha if state else pr.head
         event_path = tmp_path / "event.json"

@@ -320,3 +320,37 @@ def test_markers_copied_by_people_are_not_the_bots(github, run_bot, trusted) -> 
         assert forged["id"] in ids
         assert bodies[forged_summary["id"]] == first_summary
         assert "No new heap escapes." in bodies[summary["id"]]
+
+
+@pytest.mark.parametrize(
+    ("properties", "where"),
+    [
+        (
+            {"profile": {"path": "cmd/app/default.pgo", "source": "default.pgo"}},
+            "cmd/app/default.pgo",
+        ),
+        ({}, "the profile"),  # SARIF from before profiles: still said, without a name
+    ],
+)
+def test_hot_and_cold_escapes_are_named_with_the_profile(
+    github, run_bot, properties, where
+) -> None:  # type: ignore[no-untyped-def]
+    hot = IN_DIFF._replace(hotness=0.042)
+    cold = NEW_FUNC._replace(cold=True, cold_reason="panic argument", counted=False, hotness=0.0)
+
+    result = run_bot(github, report(hot, cold), "--fail-on-new", run_properties=properties)
+
+    assert result.code == 1
+    bodies = {c["line"]: c["body"] for c in github.bot_comments()}
+    assert bodies[6].splitlines()[1] == (
+        f"**New heap escape** (4.2% of CPU in {where}): `moved to heap: t`"
+    )
+    assert bodies[21].splitlines()[1] == (
+        f"**New heap escape** (cold path: panic argument; 0.0% of CPU in {where}): "
+        "`&Point{...} escapes to heap`"
+    )
+    [sticky] = github.issue_comments
+    assert "**1 new heap escape**" in sticky["body"]
+    assert "`--fail-on-cold` counts cold-path escapes" in sticky["body"]
+    assert ("ranked by the CPU profile `cmd/app/default.pgo`" in sticky["body"]) == bool(properties)
+    assert result.output.startswith("new-escapes=1\n")
