@@ -147,9 +147,12 @@ class Outcome(NamedTuple):
         """New escapes that make the run fail (see `counts`)."""
         return [f for f in self.findings if self.counts(f)]
 
-    def counted_in(self, function: FunctionId) -> int:
-        """How many of `function`'s findings make the run fail (a summary's "new")."""
-        return sum(1 for f in self.findings if f.function == function and self.counts(f))
+    def counted_by_function(self) -> dict[FunctionId, int]:
+        """How many findings of each function make the run fail (a function's "new")."""
+        out: dict[FunctionId, int] = {}
+        for f in self.counted():
+            out[f.function] = out.get(f.function, 0) + 1
+        return out
 
     def counted_kind(self, f: Finding) -> bool:
         """Whether `f` is of a kind the run counts: heap escapes, and leaks with --leaks (what

@@ -308,6 +308,7 @@ def render_json(outcome: Outcome) -> str:
     counted_set = set(counted)
     findings = _sorted(outcome.findings)
     new = [f for f in findings if f.state == NEW]
+    per_function = outcome.counted_by_function()
     doc: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "goescape", "version": __version__, "go": outcome.go_version},
@@ -352,7 +353,7 @@ def render_json(outcome: Outcome) -> str:
                 "new_function": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": outcome.counted_in(s.function),
+                "new": per_function.get(s.function, 0),
             }
             for s in sorted(outcome.functions, key=lambda s: (s.path, s.line, s.display))
         ],

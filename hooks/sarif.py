@@ -366,6 +366,7 @@ class _Builder:
 
     def run_properties(self) -> Any:
         o = self.outcome
+        per_function = o.counted_by_function()
         functions = [
             {
                 "function": f"{s.function.package}.{s.display}"
@@ -378,7 +379,7 @@ class _Builder:
                 "newFunction": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": o.counted_in(s.function),
+                "new": per_function.get(s.function, 0),
             }
             for s in o.functions
         ]

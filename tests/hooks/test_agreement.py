@@ -195,5 +195,13 @@ def test_every_output_counts_the_same_escapes(
         "GITHUB_OUTPUT": str(github_output),
         "RUNNER_TEMP": str(tmp_path / "runner"),
     }
+    capsys.readouterr()
     assert analyse.run(env, [sys.executable, "-m", "goescape"]) == 0
     assert f"new-escapes={n}" in github_output.read_text(encoding="utf-8").splitlines()
+    assert f"goescape: {n} new heap escapes" in capsys.readouterr().out.splitlines()
+    # With --leaks the leak counts, and is named a leak.
+    github_output.write_text("", encoding="utf-8")
+    assert analyse.run({**env, "GOESCAPE_ARGS": "--leaks"}, [sys.executable, "-m", "goescape"]) == 0
+    assert f"new-escapes={n + 1}" in github_output.read_text(encoding="utf-8").splitlines()
+    lines = capsys.readouterr().out.splitlines()
+    assert f"goescape: {n} new heap escapes and 1 new leaking param" in lines
