@@ -17,7 +17,7 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 from goescape import __version__
-from goescape.escapes import LEAK, MOVED, Escape, FlowStep
+from goescape.escapes import LEAK, MOVED, Escape, FlowStep, stable_expr
 from goescape.outcome import ABSENT, CHANGED, NEW, Finding, Location, Outcome
 from goescape.process import run as run_process
 from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
@@ -126,7 +126,8 @@ def fingerprint(finding: Finding) -> str:
             fid.receiver,
             fid.name,
             finding.escape.kind,
-            finding.escape.expr,
+            # Temporaries without their numbers (`.autotmp_7`): an edit above renumbers them.
+            stable_expr(finding.escape.expr),
             str(finding.ordinal),
         ]
     )

@@ -503,3 +503,13 @@ def test_a_changed_escape_is_updated_with_its_previous_expression() -> None:
         "updated",
         "make([]byte, n)",
     )
+
+
+def test_a_renumbered_temporary_keeps_its_fingerprint() -> None:
+    def with_expr(expr: str) -> Finding:
+        escape = fx.DESCRIBE.escape._replace(expr=expr, message=f"{expr} escapes to heap")
+        return fx.DESCRIBE._replace(escape=escape)
+
+    assert fingerprint(with_expr(".autotmp_3")) == fingerprint(with_expr(".autotmp_7"))
+    assert fingerprint(with_expr("~r0 + s")) == fingerprint(with_expr("~r1 + s"))
+    assert fingerprint(with_expr(".autotmp_3")) != fingerprint(with_expr("v"))
