@@ -27,13 +27,10 @@ PANIC = "panic argument"
 ERROR_RETURN = "error return"
 
 _FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
-_BLOCKS = frozenset(
-    {"block", "expression_case", "default_case", "type_case", "communication_case"}
-)
+_BLOCKS = frozenset({"block", "expression_case", "default_case", "type_case", "communication_case"})
 _LOOPS_AND_SWITCHES = frozenset(
     {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
 )
-_LEAVING = frozenset({"return_statement", "break_statement", "continue_statement", "goto_statement"})
 # Calls that end the program or unwind it: what they are given is built on the way out.
 _EXITS = frozenset({"os.Exit"})
 _LOG_EXIT = re.compile(r"log\.(Fatal|Panic)(f|ln)?")
@@ -61,9 +58,7 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_go.language()))
 
 
-def cold_reasons(
-    source: bytes, positions: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], str]:
+def cold_reasons(source: bytes, positions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """For each (line, col) the compiler printed (1-based; col is a byte column, 0 when it
     gave none), why the code there runs only when something fails: "panic argument",
     "error return", "argument of log.Fatalf", "block ending in panic", ...; "" when it is on

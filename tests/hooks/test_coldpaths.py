@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
 from goescape import coldpaths
@@ -172,7 +171,7 @@ COLD_SHAPES = [
         }
         """,
         {
-            'fmt.Sprint(... argument...) escapes to heap': "panic argument",
+            "fmt.Sprint(... argument...) escapes to heap": "panic argument",
             "s escapes to heap": "panic argument",
         },
         id="a loop's own break does not leave the block",
@@ -362,15 +361,22 @@ def test_shape(compiled: tuple[bytes, list[Escape]], body: str, expected: dict[s
     ("source", "position", "reason"),
     [
         pytest.param(
-            "package p\n\nfunc F(n int) {\n\tpanic(n)\n}\n", (4, 0), "panic argument", id="no column"
+            "package p\n\nfunc F(n int) {\n\tpanic(n)\n}\n",
+            (4, 0),
+            "panic argument",
+            id="no column",
         ),
         pytest.param("package p\n", (9, 1), "", id="past the end"),
         pytest.param(
-            "package p\n\nfunc F() error {\n\treturn (&E{})\n}\n", (4, 10), "error return",
+            "package p\n\nfunc F() error {\n\treturn (&E{})\n}\n",
+            (4, 10),
+            "error return",
             id="parenthesised error",
         ),
         pytest.param(
-            "package p\n\nfunc F() (int, error) {\n\treturn g()\n}\n", (4, 9), "",
+            "package p\n\nfunc F() (int, error) {\n\treturn g()\n}\n",
+            (4, 9),
+            "",
             id="multi-value call",
         ),
         pytest.param(
