@@ -72,7 +72,7 @@ GEOM_PKG = "example.com/esc/geom"
 BASE = BaseChoice("3f2a1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a49", "merge base of HEAD and origin/main")
 HEADLINE_BASE = "(base 3f2a1c0, merge base of HEAD and origin/main)"
 
-HINT_POINTER = "    hint: return the value, not a pointer to it, when the struct is small"
+HINT_POINTER = "    hint: return the value, not a pointer to it: strings, slices and small structs copy cheaply"
 HINT_RETURNED = "    hint: " + hints.HINTS[hints.RETURNED_ALLOCATION]
 
 
