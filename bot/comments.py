@@ -102,6 +102,9 @@ def _suppress(e: ReportedEscape) -> str:
 def inline_body(e: ReportedEscape) -> str:
     """The review comment on the line of a new escape."""
     origin = " (caused by a change elsewhere)" if e.induced else ""
+    if e.cold:
+        # Runs only when something fails: reported, not counted (docs/cold-and-hot.md).
+        origin += f" (cold: {plain(e.cold_reason or 'failure path')}, not counted)"
     lines = [
         marker(ESCAPE, key_of(e.fingerprint)),
         f"**New heap escape**{origin}: {code(e.compiler_message)}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from goescape.sarif_read import ReportedEscape, SarifReport
+from goescape.sarif_read import ReportedBenchmark, ReportedEscape, SarifReport
 
 from .comments import SUMMARY, Links, marker
 from .markdown import code, plain
@@ -53,10 +53,12 @@ def summary_markdown(
             where = f"[{code(f'{e.path}:{e.line}', in_table=True)}]({links.blob(e.path, e.line)})"
             lines.append(
                 f"| {where} | {code(e.display, in_table=True)} "
-                f"| {code(e.compiler_message, in_table=True)} |"
+                f"| {code(e.compiler_message, in_table=True)}{_mark(e)} |"
             )
     else:
         lines.append(f"**{NONE_FOUND}**")
+    if report.benchmarks:
+        lines += ["", *benchmarks_table(report.benchmarks)]
     skipped = list(report.notifications)
     if skipped:
         lines += ["", "<details><summary>Notes</summary>", ""]
@@ -66,6 +68,47 @@ def summary_markdown(
     if extra:
         lines += ["", *extra]  # our own sentences, not source text
     return "\n".join(lines) + "\n"
+
+
+def _mark(e: ReportedEscape) -> str:
+    """After the compiler's words: cold (not counted) and the function's share of the CPU."""
+    parts = []
+    if e.cold:
+        parts.append(f"cold: {plain(e.cold_reason or 'failure path')}, not counted")
+    if e.hotness is not None:
+        parts.append(f"{e.hotness * 100:.1f}% of CPU")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _figure(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def benchmarks_table(benchmarks: Sequence[ReportedBenchmark]) -> list[str]:
+    """allocs/op and B/op at base and head (a rise in allocs/op fails the run); ns/op informs."""
+    rose = sum(1 for b in benchmarks if b.regressed)
+    title = f"**Benchmarks** ({rose} with more allocs/op)" if rose else "**Benchmarks**"
+    lines = [
+        title,
+        "",
+        "| Benchmark | allocs/op | B/op | ns/op |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+
+    def pair(base: float | None, head: float | None) -> str:
+        shown = [_figure(v) if v is not None else "-" for v in (base, head)]
+        return f"{shown[0]} → {shown[1]}"
+
+    for b in benchmarks:
+        name = code(f"{b.package} {b.name}", in_table=True)
+        mark = " **↑**" if b.regressed else ""
+        lines.append(
+            f"| {name}{mark} "
+            f"| {pair(b.base and b.base.allocs_per_op, b.head and b.head.allocs_per_op)} "
+            f"| {pair(b.base and b.base.bytes_per_op, b.head and b.head.bytes_per_op)} "
+            f"| {pair(b.base and b.base.ns_per_op, b.head and b.head.ns_per_op)} |"
+        )
+    return lines
 
 
 def sticky_body(summary: str) -> str:

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 # Repetitions of each benchmark per side: enough for the minimum to settle.
 COUNT = 3
-DEFAULT_BUDGET = 60.0  # seconds, for the whole stage: building the binaries and running them
 # Each benchmark's -test.benchtime is cut from the budget, within these bounds (the testing
 # package runs a benchmark for about twice its benchtime while it sizes b.N).
 _MIN_BENCHTIME = 0.02

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from goescape.errors import FatalError
 from goescape.functions import INIT, FunctionId
+from goescape.modules import Module
 
 DEFAULT_NAME = "default.pgo"
 OFF = "none"  # `--profile none`
@@ -183,16 +184,87 @@ def _pprof_traces(go: str, path: Path) -> str:
     return out
 
 
-def default_candidates(
-    listed: Iterable[str], module_root: str, in_module: Callable[[str], bool]
-) -> list[str]:
-    """The `default.pgo` files (repo-relative paths from `listed`) inside one module (`in_module`
-    says whether a directory belongs to it rather than to a nested module), in path order."""
+class Chosen(NamedTuple):
+    """The profile a run ranks findings by, and how each module's builds use it."""
+
+    path: Path  # absolute
+    shown: str  # as the user named it, or the repo-relative default.pgo
+    source: str  # "--profile" or "default.pgo"
+    digest: str  # sha256 of its content (part of the base side's cache key)
+    pgo: Mapping[Module, str]  # `-pgo=` value per module compiled with it
+    notes: tuple[str, ...]  # warnings about the choice
+
+
+def choose(
+    option: str | None,
+    compile_with: bool,
+    cwd: Path,
+    root: Path,
+    modules_used: Iterable[Module],
+    listed: Iterable[str],
+    module_of: Callable[[str], Module | None],
+    is_main: Callable[[str], bool],
+) -> Chosen | None:
+    """The profile to use: `--profile FILE` (compiled with only under `--pgo`), else the
+    `default.pgo` of a main package in the module of a changed package (always compiled
+    with, as `go build` does for that program), else None. `--profile none` returns None.
+
+    `module_of(path)` names the module holding a repo-relative file; `is_main(directory)`
+    says whether a directory holds a main package.
+    """
+    import hashlib
+
+    used = sorted(set(modules_used))
+    if option == OFF:
+        return None
+    if option is not None:
+        path = (cwd / option).resolve()
+        digest = hashlib.sha256(_read(path, option)).hexdigest()
+        pgo = {m: str(path) for m in used} if compile_with else {}
+        return Chosen(path, option, "--profile", digest, pgo, ())
+    listed = list(listed)
+    per_module: dict[Module, str] = {}
+    notes: list[str] = []
+    for module in used:
+        mains = [
+            p
+            for p in default_candidates(listed, module.root)
+            if module_of(p) == module and is_main(posixpath.dirname(p))
+        ]
+        if not mains:
+            continue
+        per_module[module] = mains[0]
+        if len(mains) > 1:
+            notes.append(
+                f"{len(mains)} main packages have a default.pgo; ranking and compiling with "
+                f"{mains[0]} (--profile FILE --pgo picks another)"
+            )
+    if not per_module:
+        if compile_with:
+            raise FatalError(
+                "--pgo needs a profile: --profile FILE, or a default.pgo in a main package"
+            )
+        return None
+    first = per_module[min(per_module)]
+    if len(set(per_module.values())) > 1:
+        notes.append(f"findings ranked by {first} (each module compiles with its own default.pgo)")
+    path = root / first
+    digest = hashlib.sha256(_read(path, first)).hexdigest()
+    pgo = {m: str(root / p) for m, p in per_module.items()}
+    return Chosen(path, first, DEFAULT_NAME, digest, pgo, tuple(notes))
+
+
+def _read(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise FatalError(f"cannot read the profile {shown}: {err.strerror}") from None
+
+
+def default_candidates(listed: Iterable[str], module_root: str) -> list[str]:
+    """The `default.pgo` files among `listed` (repo-relative) under a module's root, in path
+    order (those of nested modules too: the caller asks which module holds each)."""
     prefix = f"{module_root}/" if module_root else ""
     return sorted(
-        p
-        for p in listed
-        if posixpath.basename(p) == DEFAULT_NAME
-        and p.startswith(prefix)
-        and in_module(posixpath.dirname(p))
+        p for p in listed if posixpath.basename(p) == DEFAULT_NAME and p.startswith(prefix)
     )

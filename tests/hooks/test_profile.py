@@ -83,17 +83,21 @@ def test_parse_traces_counts_each_sample_once_per_function() -> None:
     assert profile.from_json(profile.to_json(table)) == table
 
 
-def test_default_candidates_stay_in_their_module() -> None:
+def test_default_candidates_under_a_module_root() -> None:
     listed = [
-        "cmd/app/default.pgo",
-        "tools/default.pgo",  # a nested module
+        "cmd/b/default.pgo",
+        "tools/default.pgo",
         "default.pgo.bak",
         "cmd/app/notdefault.pgo",
-        "cmd/b/default.pgo",
+        "cmd/app/default.pgo",
     ]
-    found = profile.default_candidates(listed, "", lambda d: not d.startswith("tools"))
-    assert found == ["cmd/app/default.pgo", "cmd/b/default.pgo"]
-    assert profile.default_candidates(listed, "tools", lambda d: True) == ["tools/default.pgo"]
+    assert profile.default_candidates(listed, "") == [
+        "cmd/app/default.pgo",
+        "cmd/b/default.pgo",
+        "tools/default.pgo",
+    ]
+    assert profile.default_candidates(listed, "tools") == ["tools/default.pgo"]
+    assert profile.default_candidates(listed, "cmd/app") == ["cmd/app/default.pgo"]
 
 
 @pytest.fixture(scope="module")
