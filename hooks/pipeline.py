@@ -392,8 +392,15 @@ def _relevance(
         return findings
     from goescape import relevance
 
+    def span(path: str, line: int) -> tuple[int, int] | None:
+        gofile = head_side.parsed(path)
+        for decl in reversed(gofile.functions if gofile is not None else ()):
+            if decl.start_line <= line <= decl.end_line:
+                return decl.start_line, decl.end_line
+        return None
+
     return relevance.annotate(
-        findings, head_side.read, lambda path: _package_clause(head_side, path), table
+        findings, head_side.read, lambda path: _package_clause(head_side, path), table, span
     )
 
 
