@@ -88,7 +88,7 @@ def test_the_bot_summary_shows_benchmarks_and_marks_cold_and_hot() -> None:
     assert "**Benchmarks** (1 with more allocs/op)" in text
     assert "| `example.com/esc/geom BenchmarkAdd` **↑** | 0 → 1 | 0 → 16 | 5.5 → 9 |" in text
     assert "| `example.com/esc/geom BenchmarkNew` | - → 0 | - → 0 | - → 3 |" in text
-    assert "(cold: error return, not counted; 0.0% of CPU)" in text
-    assert "(42.1% of CPU)" in text
+    assert "cold path: error return" in text
+    assert "42.1% of CPU" in text
     (point,) = [e for e in shown if e.compiler_message == "moved to heap: p"]
-    assert "(cold: error return, not counted)" in inline_body(point).splitlines()[1]
+    assert "cold path: error return" in inline_body(point, "cmd/app/default.pgo")
