@@ -17,8 +17,17 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 from goescape import __version__
-from goescape.escapes import LEAK, MOVED, Escape, FlowStep, stable_expr
-from goescape.outcome import ABSENT, CHANGED, NEW, Finding, Location, Outcome
+from goescape.escapes import LEAK, MOVED, FlowStep, stable_expr
+from goescape.outcome import (
+    ABSENT,
+    CHANGED,
+    NEW,
+    BenchmarkComparison,
+    BenchmarkMeasure,
+    Finding,
+    Location,
+    Outcome,
+)
 from goescape.process import run as run_process
 from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
 from goescape.sarif_rules import (
@@ -39,7 +48,8 @@ GITHUB_MAX_RESULTS = 5000
 GITHUB_MAX_FLOW_LOCATIONS = 1000
 TAGS = ["performance", "go", "escape-analysis"]
 
-HintFor = Callable[[Escape], str]
+# hint_for(escape) or, for an escape on a cold path, hint_for(escape, cold reason).
+HintFor = Callable[..., str]
 # (side, repo-relative path, 1-based line) -> the line's bytes, None if unknown; side is
 # "head" or "base". Only needed to convert the compiler's byte columns.
 LineSource = Callable[[str, str, int], bytes | None]
@@ -163,6 +173,11 @@ def result_level(finding: Finding, outcome: Outcome, level: str) -> str:
 _BASELINE_STATE = {CHANGED: "updated"}
 
 
+def rank(finding: Finding) -> float | None:
+    """SARIF `rank` (0 to 100): the function's share of the CPU profile, None without one."""
+    return None if finding.hotness is None else round(finding.hotness * 100, 2)
+
+
 def message(finding: Finding, outcome: Outcome) -> str:
     """One sentence that reads well alone and quotes the compiler."""
     name = finding.display
@@ -273,13 +288,16 @@ class _Builder:
         fp = fingerprint(finding)
         fid = finding.function
         qualified = f"{fid.package}.{finding.display}" if fid.package else finding.display
-        hint = self.hint_for(esc) if self.hint_for else rule.hint
+        hint = rule.hint
+        if self.hint_for is not None:
+            hint = self.hint_for(esc, finding.cold) if finding.cold else self.hint_for(esc)
         res = om.Result(
             message=om.Message(text=message(finding, self.outcome)),
             rule_id=rule.id,
             rule_index=RULES.index(rule),
             level=result_level(finding, self.outcome, self.facts.level),
             baseline_state=_BASELINE_STATE.get(finding.state, finding.state),
+            rank=rank(finding),
             locations=[
                 om.Location(
                     physical_location=self.physical(side, esc.path, esc.line, esc.col),
@@ -395,6 +413,17 @@ class _Builder:
                 "failOnInduced": o.fail_on_induced,
                 "uploadMode": self.for_upload,
                 "functions": functions,
+                "failOnCold": o.fail_on_cold,
+                "minHotness": o.min_hotness,
+                "profile": {
+                    "path": o.profile.path,
+                    "source": o.profile.source,
+                    "pgo": o.profile.pgo,
+                    "totalSamples": o.profile.total_samples,
+                }
+                if o.profile
+                else None,
+                "benchmarks": [_benchmark(b) for b in o.benchmarks] if o.benchmarks else None,
             }
         )
 
@@ -454,6 +483,25 @@ class _Builder:
             properties=self.run_properties(),
         )
         return om.SarifLog(runs=[run], version="2.1.0", schema_uri=SCHEMA_URI)
+
+
+def _benchmark(b: BenchmarkComparison) -> dict[str, Any]:
+    def measure(m: BenchmarkMeasure | None) -> dict[str, float] | None:
+        if m is None:
+            return None
+        return {
+            "allocsPerOp": m.allocs_per_op,
+            "bytesPerOp": m.bytes_per_op,
+            "nsPerOp": m.ns_per_op,
+        }
+
+    return {
+        "package": b.package,
+        "name": b.name,
+        "base": measure(b.base),
+        "head": measure(b.head),
+        "regressed": b.regressed,
+    }
 
 
 def _in_repo(path: str) -> bool:
