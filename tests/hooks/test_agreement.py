@@ -1,5 +1,5 @@
 """One meaning of "new heap escape" (issue 8, point 9): on one real run that has new,
-changed, suppressed, induced, leaking and literal escapes, the text report, the JSON, the
+changed, suppressed, induced, leaking, cold-path and literal escapes, the text report, the JSON, the
 SARIF (levels and the `counted` property), `goescape sarif-summary`, the bot's outputs,
 summary and annotations, and the Action's analysing step all count the same escapes.
 """
@@ -89,6 +89,13 @@ func Pooled() *Point {
 func Store(q *Point) {
 	sink = q
 }
+
+func Check(n int) error {
+	if n < 0 {
+		return fmt.Errorf("negative: %d", n)
+	}
+	return nil
+}
 """
 
 
@@ -122,6 +129,12 @@ def test_every_output_counts_the_same_escapes(
     assert ("new", "&Point{} escapes to heap", True, False) in by_state  # suppressed
     assert ("new", "moved to heap: n", False, True) in by_state  # induced, in Use
     assert ("new", "leaking param: q", False, False) in by_state  # a leak
+    cold = [f for f in doc["findings"] if f["function"]["display"] == "Check"]
+    # Only when something fails: cold, not counted.
+    assert {(f["message"], f["cold"], f["counted"]) for f in cold} == {
+        ("&errors.errorString{...} escapes to heap", True, False),
+        ("n escapes to heap", True, False),
+    }
     # The boxed literals of Hello are not findings at all.
     assert not [f for f in doc["findings"] if f["function"]["display"] == "Hello"]
     counted = [(f["path"], f["line"], f["message"]) for f in doc["counted"]]

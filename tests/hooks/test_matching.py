@@ -243,7 +243,7 @@ func Constants() error {
 	return MyError("a constant error")
 }
 
-func NotConstants(s string, n int, b []byte) error {
+func NotConstants(s string, n int, b []byte) any {
 	fmt.Println(MyError(s), itemType(n), string(b), g(15), os.Getenv("HOME"))
 	return MyError(s)
 }
