@@ -36,9 +36,12 @@ class Builds:
         options: Options,
         env: Mapping[str, str],
         packages: list[Package],
+        pgo: Mapping[Module, tuple[str, str]] | None = None,
         flagged: list[Package] | None = None,
     ) -> None:
         self.session = session
+        # Per module: (`-pgo=` value, what its content is for the cache key).
+        self.pgo = dict(pgo or {})
         self.repo = repo
         self.base = base
         self.options = options
@@ -57,6 +60,7 @@ class Builds:
         self.head: list[compiler.Running] = []
         self.plans: list[_BasePlan] = []
         self.version = ""
+        self.goroot = ""
         self.toolchain: compiler.Toolchain | None = None
 
     def start_head(self, head_side: Side) -> None:
@@ -72,7 +76,8 @@ class Builds:
                 overlay,
                 self.options.tests,
                 self.options.tags,
-                self._flagged(module, head_side),
+                self.pgo.get(module, ("", ""))[0],
+                flagged=self._flagged(module, head_side),
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))
@@ -81,6 +86,7 @@ class Builds:
         from goescape import cache
 
         self.version = toolchain.version
+        self.goroot = toolchain.goroot
         self.toolchain = toolchain
         tests = self.options.tests
         earlier = [p for members in self.flagged.values() for p in members]
@@ -102,6 +108,9 @@ class Builds:
             key = _cache_key(
                 self.base, build, at_base, base_side, toolchain, self.options, self.env
             )
+            profile = self.pgo.get(module, ("", ""))[1]
+            if key is not None and profile:
+                key = key._replace(gcflags=(*key.gcflags, f"-pgo={profile}"))
             text = cache.load(key) if key is not None else None
             if text is not None:
                 self.plans.append(_BasePlan(module, None, text, None))

@@ -97,6 +97,7 @@ def follow(
             first.options,
             first.env,
             list(wanted.values()),
+            pgo=first.pgo,  # the same profile as the module's changed packages
             flagged=list(compiled.values()),
         )
         round_.start_head(head_side)

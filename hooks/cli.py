@@ -65,9 +65,65 @@ def _parser() -> argparse.ArgumentParser:
         default="warning",
         help="SARIF level of new escapes (error makes code scanning fail the check)",
     )
+    # Does it matter (docs/cold-and-hot.md):
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="rank findings by this pprof CPU profile (default: a main package's default.pgo; "
+        "`none`: no profile)",
+    )
+    parser.add_argument(
+        "--pgo", action="store_true", help="also compile both sides with --profile's file (-pgo)"
+    )
+    parser.add_argument(
+        "--min-hotness",
+        metavar="FRACTION",
+        type=_fraction,
+        help="with a profile, escapes in functions with a smaller share of CPU only inform",
+    )
+    parser.add_argument(
+        "--fail-on-cold",
+        action="store_true",
+        help="count new escapes on paths that run only when something fails (panic, error return)",
+    )
+    parser.add_argument(
+        "--bench",
+        metavar="REGEX",
+        nargs="?",
+        const=".",
+        help="run the changed packages' benchmarks (matching REGEX) at base and head; "
+        "fail when allocs/op rise",
+    )
+    parser.add_argument(
+        "--bench-time",
+        metavar="DURATION",
+        type=_duration,
+        help="time budget of --bench, e.g. 90s or 2m (default 60s)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not use goescape's cache")
     parser.add_argument("--version", action="version", version=f"goescape {__version__}")
     return parser
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1 (e.g. 0.01)")
+    return value
+
+
+def _duration(text: str) -> float:
+    from goescape import benchmarks
+
+    try:
+        return benchmarks.parse_budget(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (seconds, or e.g. 90s, 2m)"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,6 +160,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         fail_on_induced=args.fail_on_induced,
         allow_broken_base=args.allow_broken_base,
         use_cache=not args.no_cache,
+        profile=args.profile,
+        pgo=args.pgo,
+        min_hotness=args.min_hotness,
+        fail_on_cold=args.fail_on_cold,
+        bench=args.bench,
+        **({"bench_time": args.bench_time} if args.bench_time is not None else {}),
     )
     with Progress.for_stderr(os.environ) as progress:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)

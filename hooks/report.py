@@ -15,7 +15,17 @@ from typing import Any
 from goescape import __version__
 from goescape.escapes import LEAK, Escape, FlowStep
 from goescape.hints import category, hint_for
-from goescape.outcome import ABSENT, NEW, Finding, Outcome, Skipped
+from goescape.outcome import (
+    ABSENT,
+    CHANGED,
+    NEW,
+    UNCHANGED,
+    BenchmarkComparison,
+    BenchmarkMeasure,
+    Finding,
+    Outcome,
+    Skipped,
+)
 
 JSON_SCHEMA_VERSION = 1
 
@@ -31,11 +41,29 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _sorted(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.ordinal))
+    """Hotter first (with a profile), then by position."""
+    return sorted(
+        findings,
+        key=lambda f: (-(f.hotness or 0.0), f.escape.path, f.escape.line, f.escape.col, f.ordinal),
+    )
 
 
 def _changed_functions(outcome: Outcome) -> int:
     return sum(1 for s in outcome.functions if s.changed)
+
+
+def _kinds(findings: Iterable[Finding], adjective: str = "") -> str:
+    """ "2 heap escapes and 1 leaking param": leaks are never called heap escapes."""
+    findings = list(findings)
+    leaks = sum(1 for f in findings if f.escape.kind == LEAK)
+    heap = len(findings) - leaks
+    word = f"{adjective} " if adjective else ""
+    parts = []
+    if heap:
+        parts.append(_plural(heap, f"{word}heap escape", f"{word}heap escapes"))
+    if leaks:
+        parts.append(_plural(leaks, f"{word}leaking param", f"{word}leaking params"))
+    return " and ".join(parts)
 
 
 def _headline(outcome: Outcome) -> str:
@@ -46,16 +74,48 @@ def _headline(outcome: Outcome) -> str:
     changed = _changed_functions(outcome)
     if not counted and changed == 0:
         return f"goescape: no changed Go functions {base}"
-    leaks = sum(1 for f in counted if f.escape.kind == LEAK)
-    heap = len(counted) - leaks
-    parts = []
-    if heap:
-        parts.append(_plural(heap, "new heap escape", "new heap escapes"))
-    if leaks:
-        parts.append(_plural(leaks, "new leaking param", "new leaking params"))
-    what = " and ".join(parts) or "no new heap escapes"
+    what = _kinds(counted, "new") or "no new heap escapes"
     where = _plural(changed, "changed function", "changed functions")
-    return f"goescape: {what} in {where} {base}"
+    rose = len(outcome.regressed())
+    more = f", {_plural(rose, 'benchmark', 'benchmarks')} with more allocs/op" if rose else ""
+    return f"goescape: {what} in {where}{more} {base}"
+
+
+def _totals(outcome: Outcome) -> str:
+    """The changed functions' counts, which add up: before = unchanged + changed + removed,
+    after = unchanged + changed + new."""
+    mine = [f for f in outcome.findings if not f.induced and outcome.counted_kind(f)]
+    by_state = Counter(f.state for f in mine)
+    before = sum(s.before for s in outcome.functions if s.changed)
+    after = sum(s.after for s in outcome.functions if s.changed)
+    new = by_state[NEW]
+    counted = sum(1 for f in mine if outcome.counts(f))
+    unit = "escapes" if outcome.count_leaks else "heap escapes"
+    return (
+        f"{unit} in the changed functions: {before} -> {after} ({by_state[UNCHANGED]} unchanged, "
+        f"{by_state[CHANGED]} changed, {new} new of which {counted} counted, "
+        f"{by_state[ABSENT]} removed)"
+    )
+
+
+def _removed(outcome: Outcome) -> list[str]:
+    """ "removed 2 heap escapes in Parse", one line per function that lost some."""
+    by_function: dict[str, list[Finding]] = {}
+    for f in _sorted(outcome.findings):
+        if f.state == ABSENT and outcome.counted_kind(f):
+            by_function.setdefault(f.display, []).append(f)
+    return [f"removed {_kinds(gone)} in {name}" for name, gone in by_function.items()]
+
+
+def _how_to_accept(counted: list[Finding]) -> list[str]:
+    """The end of a failing report: how to accept an escape, and how to skip the hook once."""
+    places = list(dict.fromkeys(f"{f.escape.path}:{f.escape.line}" for f in counted))
+    shown = ", ".join(places[:3]) + (", ..." if len(places) > 3 else "")
+    return [
+        f"to accept an escape: add `//goescape:ignore <reason>` at the end of the line it "
+        f"names ({shown}) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
+    ]
 
 
 def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) -> str:
@@ -71,7 +131,18 @@ def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) ->
     if finding.escape.inlined:
         # The escape sits in the caller because the callee's body was inlined there.
         parts.append(f"via inlined {finding.escape.inlined}")
+    if finding.cold:
+        parts.append(f"cold: {finding.cold}")
+    if finding.hotness is not None and outcome.profile is not None:
+        parts.append(f"{_percent(finding.hotness)} of CPU in {outcome.profile.path}")
     return ", ".join(parts)
+
+
+def _percent(share: float) -> str:
+    percent = share * 100
+    if percent == 0:
+        return "0%"
+    return f"{percent:.1f}%" if percent >= 0.1 else "<0.1%"
 
 
 def _step_line(step: FlowStep) -> str:
@@ -108,7 +179,10 @@ def _entry(
     head = f"{esc.path}:{esc.line}{col}: {finding.display}: {esc.message}"
     if note:
         head += f"   ({note})"
-    lines = [style(code, head) if code else head, style(_DIM, f"    hint: {hint_for(esc)}")]
+    lines = [
+        style(code, head) if code else head,
+        style(_DIM, f"    hint: {hint_for(esc, finding.cold)}"),
+    ]
     if explain:
         lines.extend(_flow_lines(esc))
     return lines
@@ -153,6 +227,8 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     for f in counted:
         note = _note(f, outcome, counts=True, induced=True)
         lines += _entry(f, note, explain=explain, style=style, code=_RED)
+    for b in outcome.regressed():
+        lines.append(style(_RED, _benchmark_line(b)))
 
     earlier = _earlier_commits_line(outcome)
     if earlier:
@@ -167,6 +243,38 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
     lines += _section(
         "caused by this change in functions it did not touch"
         " (not counted; --fail-on-induced counts them):",
+        body,
+        style,
+    )
+
+    cold = [f for f in open_new if not f.induced and f.is_heap and f.cold]
+    body = []
+    for f in cold:
+        body += _entry(
+            f, _note(f, outcome, counts=True, induced=False), explain=explain, style=style
+        )
+    lines += _section(
+        "on paths that run only when something fails (not counted; --fail-on-cold counts them):",
+        body,
+        style,
+    )
+
+    body = []
+    for f in open_new:
+        if not f.induced and f.is_heap and f not in cold and outcome.min_hotness is not None:
+            note = _note(f, outcome, counts=True, induced=False)
+            body += _entry(f, note, explain=explain, style=style)
+    lines += _section(
+        f"in functions colder than --min-hotness {outcome.min_hotness:g} (not counted):"
+        if outcome.min_hotness is not None
+        else "",
+        body,
+        style,
+    )
+
+    body = [_benchmark_line(b) for b in outcome.benchmarks if not b.regressed]
+    lines += _section(
+        "benchmarks (base -> head; a rise in allocs/op fails the run, ns/op only informs):",
         body,
         style,
     )
@@ -189,12 +297,31 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False) -> str:
                 body += _entry(f, note, explain=explain, style=style)
     lines += _section("new leaking params (not counted; --leaks counts them):", body, style)
 
+    body = []
+    for f in _sorted(outcome.findings):
+        if f.state == CHANGED and outcome.counted_kind(f):
+            was = f"was: {f.previous.message}" if f.previous is not None else "changed"
+            body += _entry(f, was, explain=False, style=style)[:1]
+    lines += _section(
+        "changed at the same place (the same kind of escape, re-expressed; not counted):",
+        body,
+        style,
+    )
+
+    summary = _removed(outcome)
+    if _changed_functions(outcome):
+        summary.append(_totals(outcome))
+    if summary:
+        lines += ["", *summary]
+
     tail = []
     if outcome.skipped:
         tail.append(_skipped_line(outcome.skipped))
     tail += [style(_YELLOW, f"warning: {w}") for w in outcome.warnings]
     if tail:
         lines += ["", *tail]
+    if counted:
+        lines += ["", *_how_to_accept(counted)]
     return "\n".join(lines)
 
 
@@ -225,6 +352,39 @@ def _earlier_commits_line(outcome: Outcome) -> str:
     )
 
 
+def _figure(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def _benchmark_line(b: BenchmarkComparison) -> str:
+    """`example.com/m/geom BenchmarkLabel: 0 -> 1 allocs/op, 0 -> 16 B/op, 52 -> 160 ns/op`."""
+    head = f"{b.package} {b.name}: "
+    if b.base is None or b.head is None:
+        only = b.head or b.base
+        assert only is not None
+        where = "head" if b.base is None else "base"
+        return (
+            f"{head}{_figure(only.allocs_per_op)} allocs/op, {_figure(only.bytes_per_op)} B/op, "
+            f"{_figure(only.ns_per_op)} ns/op   (only at {where})"
+        )
+    text = (
+        f"{head}{_figure(b.base.allocs_per_op)} -> {_figure(b.head.allocs_per_op)} allocs/op, "
+        f"{_figure(b.base.bytes_per_op)} -> {_figure(b.head.bytes_per_op)} B/op, "
+        f"{_figure(b.base.ns_per_op)} -> {_figure(b.head.ns_per_op)} ns/op"
+    )
+    return f"{text}   (allocs/op rose)" if b.regressed else text
+
+
+def _measure_json(m: BenchmarkMeasure | None) -> dict[str, float] | None:
+    if m is None:
+        return None
+    return {
+        "allocs_per_op": m.allocs_per_op,
+        "bytes_per_op": m.bytes_per_op,
+        "ns_per_op": m.ns_per_op,
+    }
+
+
 def _position(path: str, line: int, col: int) -> dict[str, Any]:
     return {"path": path, "line": line, "col": col}
 
@@ -252,11 +412,25 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
         "ordinal": f.ordinal,
         "new_function": f.new_function,
         "earlier_commit": f.earlier_commit,
+        "previous": _previous_json(f.previous),
         "inlined": esc.inlined or None,
         "inlined_from": _position(*f.inlined_from) if f.inlined_from else None,
-        "hint": hint_for(esc),
-        "hint_category": category(esc),
+        "cold": bool(f.cold),
+        "cold_reason": f.cold or None,
+        "hotness": f.hotness,
+        "hint": hint_for(esc, f.cold),
+        "hint_category": category(esc, f.cold),
         "flow": [{**_position(s.path, s.line, s.col), "text": s.text} for s in esc.flow],
+    }
+
+
+def _previous_json(previous: Escape | None) -> dict[str, Any] | None:
+    if previous is None:
+        return None
+    return {
+        **_position(previous.path, previous.line, previous.col),
+        "expression": previous.expr,
+        "message": previous.message,
     }
 
 
@@ -266,6 +440,7 @@ def render_json(outcome: Outcome) -> str:
     counted_set = set(counted)
     findings = _sorted(outcome.findings)
     new = [f for f in findings if f.state == NEW]
+    per_function = outcome.counted_by_function()
     doc: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "goescape", "version": __version__, "go": outcome.go_version},
@@ -278,9 +453,12 @@ def render_json(outcome: Outcome) -> str:
         "options": {
             "count_leaks": outcome.count_leaks,
             "fail_on_induced": outcome.fail_on_induced,
+            "fail_on_cold": outcome.fail_on_cold,
+            "min_hotness": outcome.min_hotness,
         },
+        "profile": outcome.profile._asdict() if outcome.profile else None,
         "summary": {
-            "exit_code": 1 if counted else 0,
+            "exit_code": 1 if outcome.failed() else 0,
             "counted": len(counted),
             "counted_heap": sum(1 for f in counted if f.is_heap),
             "counted_leaks": sum(1 for f in counted if f.escape.kind == LEAK),
@@ -289,7 +467,11 @@ def render_json(outcome: Outcome) -> str:
             "new_induced": sum(1 for f in new if f.induced),
             "new_suppressed": sum(1 for f in new if f.suppressed is not None),
             "new_earlier_commit": len(_earlier_commits(outcome)),
+            "changed": sum(1 for f in findings if f.state == CHANGED),
+            "unchanged": sum(1 for f in findings if f.state == UNCHANGED),
             "removed": sum(1 for f in findings if f.state == ABSENT),
+            "new_cold": sum(1 for f in new if f.cold),
+            "benchmarks_regressed": len(outcome.regressed()),
             "skipped": len(outcome.skipped),
             "warnings": len(outcome.warnings),
         },
@@ -309,11 +491,21 @@ def render_json(outcome: Outcome) -> str:
                 "new_function": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": s.new,
+                "new": per_function.get(s.function, 0),
             }
             for s in sorted(outcome.functions, key=lambda s: (s.path, s.line, s.display))
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in outcome.skipped],
         "warnings": list(outcome.warnings),
+        "benchmarks": [
+            {
+                "package": b.package,
+                "name": b.name,
+                "base": _measure_json(b.base),
+                "head": _measure_json(b.head),
+                "regressed": b.regressed,
+            }
+            for b in outcome.benchmarks
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)

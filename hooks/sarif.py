@@ -17,8 +17,17 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 from goescape import __version__
-from goescape.escapes import LEAK, MOVED, Escape, FlowStep
-from goescape.outcome import ABSENT, NEW, Finding, Location, Outcome
+from goescape.escapes import LEAK, MOVED, FlowStep, stable_expr
+from goescape.outcome import (
+    ABSENT,
+    CHANGED,
+    NEW,
+    BenchmarkComparison,
+    BenchmarkMeasure,
+    Finding,
+    Location,
+    Outcome,
+)
 from goescape.process import run as run_process
 from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
 from goescape.sarif_rules import (
@@ -39,7 +48,8 @@ GITHUB_MAX_RESULTS = 5000
 GITHUB_MAX_FLOW_LOCATIONS = 1000
 TAGS = ["performance", "go", "escape-analysis"]
 
-HintFor = Callable[[Escape], str]
+# hint_for(escape) or, for an escape on a cold path, hint_for(escape, cold reason).
+HintFor = Callable[..., str]
 # (side, repo-relative path, 1-based line) -> the line's bytes, None if unknown; side is
 # "head" or "base". Only needed to convert the compiler's byte columns.
 LineSource = Callable[[str, str, int], bytes | None]
@@ -126,7 +136,8 @@ def fingerprint(finding: Finding) -> str:
             fid.receiver,
             fid.name,
             finding.escape.kind,
-            finding.escape.expr,
+            # Temporaries without their numbers (`.autotmp_7`): an edit above renumbers them.
+            stable_expr(finding.escape.expr),
             str(finding.ordinal),
         ]
     )
@@ -153,13 +164,18 @@ def rule_level(rule: Rule, outcome: Outcome, level: str) -> str:
 
 
 def result_level(finding: Finding, outcome: Outcome, level: str) -> str:
-    """New escapes that fail the run get `level`; everything else is a note. A suppression
-    does not lower the level: viewers hide suppressed results by their suppression."""
-    if finding.state != NEW:
-        return "note"
-    if not finding.is_heap and not outcome.count_leaks:
-        return "note"
-    return rule_level(rule_for(finding), outcome, level)
+    """The escapes that fail the run (`Outcome.counts`, the one meaning of "new heap escape")
+    get `level`; everything else is a note, suppressed escapes included."""
+    return level if outcome.counts(finding) else "note"
+
+
+# SARIF's word for an escape the change re-expressed at the same place.
+_BASELINE_STATE = {CHANGED: "updated"}
+
+
+def rank(finding: Finding) -> float | None:
+    """SARIF `rank` (0 to 100): the function's share of the CPU profile, None without one."""
+    return None if finding.hotness is None else round(finding.hotness * 100, 2)
 
 
 def message(finding: Finding, outcome: Outcome) -> str:
@@ -170,6 +186,9 @@ def message(finding: Finding, outcome: Outcome) -> str:
     counts = f"{noun} of {name}: {finding.before} -> {finding.after}"
     if finding.state == ABSENT:
         return f"Escape removed from {name} by this change: {words} ({counts})."
+    if finding.state == CHANGED and finding.previous is not None:
+        was = _plain(finding.previous.message)
+        return f"Escape in {name} changed by this change: {words}, was: {was} ({counts})."
     if finding.state != NEW:
         return f"Escape in {name}, unchanged by this change: {words} ({counts})."
     if finding.induced:
@@ -269,13 +288,16 @@ class _Builder:
         fp = fingerprint(finding)
         fid = finding.function
         qualified = f"{fid.package}.{finding.display}" if fid.package else finding.display
-        hint = self.hint_for(esc) if self.hint_for else rule.hint
+        hint = rule.hint
+        if self.hint_for is not None:
+            hint = self.hint_for(esc, finding.cold) if finding.cold else self.hint_for(esc)
         res = om.Result(
             message=om.Message(text=message(finding, self.outcome)),
             rule_id=rule.id,
             rule_index=RULES.index(rule),
             level=result_level(finding, self.outcome, self.facts.level),
-            baseline_state=finding.state,
+            baseline_state=_BASELINE_STATE.get(finding.state, finding.state),
+            rank=rank(finding),
             locations=[
                 om.Location(
                     physical_location=self.physical(side, esc.path, esc.line, esc.col),
@@ -363,6 +385,7 @@ class _Builder:
 
     def run_properties(self) -> Any:
         o = self.outcome
+        per_function = o.counted_by_function()
         functions = [
             {
                 "function": f"{s.function.package}.{s.display}"
@@ -375,7 +398,7 @@ class _Builder:
                 "newFunction": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": s.new,
+                "new": per_function.get(s.function, 0),
             }
             for s in o.functions
         ]
@@ -390,6 +413,17 @@ class _Builder:
                 "failOnInduced": o.fail_on_induced,
                 "uploadMode": self.for_upload,
                 "functions": functions,
+                "failOnCold": o.fail_on_cold,
+                "minHotness": o.min_hotness,
+                "profile": {
+                    "path": o.profile.path,
+                    "source": o.profile.source,
+                    "pgo": o.profile.pgo,
+                    "totalSamples": o.profile.total_samples,
+                }
+                if o.profile
+                else None,
+                "benchmarks": [_benchmark(b) for b in o.benchmarks] if o.benchmarks else None,
             }
         )
 
@@ -449,6 +483,25 @@ class _Builder:
             properties=self.run_properties(),
         )
         return om.SarifLog(runs=[run], version="2.1.0", schema_uri=SCHEMA_URI)
+
+
+def _benchmark(b: BenchmarkComparison) -> dict[str, Any]:
+    def measure(m: BenchmarkMeasure | None) -> dict[str, float] | None:
+        if m is None:
+            return None
+        return {
+            "allocsPerOp": m.allocs_per_op,
+            "bytesPerOp": m.bytes_per_op,
+            "nsPerOp": m.ns_per_op,
+        }
+
+    return {
+        "package": b.package,
+        "name": b.name,
+        "base": measure(b.base),
+        "head": measure(b.head),
+        "regressed": b.regressed,
+    }
 
 
 def _in_repo(path: str) -> bool:

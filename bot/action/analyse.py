@@ -1,7 +1,8 @@
 """Step `analyse` of the Action: check the checkout's history, run goescape, set outputs.
 
 Inputs arrive as environment variables (action.yml maps each `inputs.*` through `env:`):
-GOESCAPE_BASE, GOESCAPE_WORKING_DIRECTORY, GOESCAPE_CATEGORY, GOESCAPE_LEVEL, GOESCAPE_ARGS.
+GOESCAPE_BASE, GOESCAPE_WORKING_DIRECTORY, GOESCAPE_CATEGORY, GOESCAPE_LEVEL, GOESCAPE_ARGS,
+GOESCAPE_BENCH.
 The rest is what a runner provides: GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA,
 GITHUB_WORKSPACE, GITHUB_OUTPUT, RUNNER_TEMP.
 
@@ -39,9 +40,10 @@ class Event(NamedTuple):
 
     name: str
     pr_number: int | None  # None unless a pull request event
-    pr_base: str  # the pull request's base sha
+    pr_base: str  # the pull request's base sha, or the merge group's
     head: str  # the commit to analyse
     before: str  # a push's previous tip ("" if none)
+    base_what: str = "the pull request's base"  # for messages
 
 
 def read_event(env: Mapping[str, str]) -> Event:
@@ -53,6 +55,19 @@ def read_event(env: Mapping[str, str]) -> Event:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise StepError(f"cannot read the event file {path}: {err}") from None
+    group = payload.get("merge_group")
+    if isinstance(group, dict):
+        # A merge queue's group: its head commit (the base branch with the queued pull
+        # requests merged) against the base branch's tip it was built on. There is no pull
+        # request to comment on; the report goes to the job summary and annotations.
+        return Event(
+            name=name,
+            pr_number=None,
+            pr_base=str(group.get("base_sha", "")),
+            head=str(group.get("head_sha", "")) or env.get("GITHUB_SHA", "") or "HEAD",
+            before="",
+            base_what="the merge group's base",
+        )
     pr = payload.get("pull_request")
     if isinstance(pr, dict):
         number = pr.get("number", payload.get("number"))
@@ -86,6 +101,7 @@ def goescape_command(
     upload: Path,
     category: str,
     level: str,
+    bench: str = "",
 ) -> list[str]:
     """The goescape command line. The user's extra arguments come first so that the ones the
     Action depends on (base, head, where the SARIF goes, JSON on stdout) win."""
@@ -112,6 +128,7 @@ def goescape_command(
         level,
         "--format",
         "json",
+        *(["--bench", bench] if bench else []),
     ]
 
 
@@ -166,7 +183,7 @@ def resolve(git: Git, event: Event, input_base: str) -> tuple[str, str] | None:
     elif event.pr_number is not None or event.pr_base:
         base = git.commit(event.pr_base) if event.pr_base else None
         if base is None:
-            raise _missing("the pull request's base", event.pr_base or "(none)", shallow)
+            raise _missing(event.base_what, event.pr_base or "(none)", shallow)
     else:
         # A push: compare with the previous tip, or with the parent after a force push
         # (the old tip is gone) or on a new branch.
@@ -183,6 +200,20 @@ def resolve(git: Git, event: Event, input_base: str) -> tuple[str, str] | None:
     return base, head
 
 
+def _report_regressed(doc: Mapping[str, Any]) -> int:
+    """Benchmarks whose allocs/op rose (`bench` input), each printed as one line."""
+    regressed = 0
+    for b in doc.get("benchmarks", []):
+        if isinstance(b, dict) and b.get("regressed"):
+            regressed += 1
+            base, head = b.get("base") or {}, b.get("head") or {}
+            print(
+                f"{b.get('package')} {b.get('name')}: allocs/op "
+                f"{base.get('allocs_per_op')} -> {head.get('allocs_per_op')}"
+            )
+    return regressed
+
+
 def _report_counted(doc: Mapping[str, Any]) -> int:
     summary = doc.get("summary")
     counted = summary.get("counted") if isinstance(summary, dict) else None
@@ -192,6 +223,19 @@ def _report_counted(doc: Mapping[str, Any]) -> int:
         fn = finding.get("function", {}).get("display", "?")
         print(f"{finding.get('path')}:{finding.get('line')}: {fn}: {finding.get('message')}")
     return counted
+
+
+def _counted_words(doc: Mapping[str, Any], counted: int) -> str:
+    """ "2 new heap escapes and 1 new leaking param": a leak (counted with --leaks) is never
+    called a heap escape."""
+    summary = doc.get("summary", {})
+    leaks = summary.get("counted_leaks", 0) if isinstance(summary, dict) else 0
+    leaks = leaks if isinstance(leaks, int) else 0
+    heap = counted - leaks
+    parts = [f"{heap} new heap escape{'s' * (heap != 1)}"] if heap or not leaks else []
+    if leaks:
+        parts.append(f"{leaks} new leaking param{'s' * (leaks != 1)}")
+    return " and ".join(parts)
 
 
 def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
@@ -222,6 +266,7 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
         upload=upload,
         category=category,
         level=level,
+        bench=env.get("GOESCAPE_BENCH", "").strip(),
     )
     print(f"goescape: {base[:12]}..{head[:12]} in {directory}", flush=True)
     proc = subprocess.run(
@@ -238,9 +283,11 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
     except ValueError:
         raise StepError("goescape did not print its JSON report") from None
     counted = _report_counted(doc)
-    print(f"goescape: {counted} new heap escape(s)", flush=True)
+    print(f"goescape: {_counted_words(doc, counted)}", flush=True)
+    regressed = _report_regressed(doc)
     outputs = {
         "new-escapes": str(counted),
+        "regressed-benchmarks": str(regressed),
         "exit-code": str(proc.returncode),
         "sarif-file": str(sarif),
         "report-dir": str(out),
