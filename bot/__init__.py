@@ -1,1 +1,24 @@
 """goescape-bot: review comments on the heap escapes a pull request introduces."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+# The modules the `bot` extra brings; without them goescape-bot says what to install.
+EXTRA_MODULES = ("github", "requests")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """goescape-bot's entry point (the console script and `python -m goescape.bot`)."""
+    try:
+        from .cli import main as run
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in EXTRA_MODULES:
+            raise
+        print(
+            "goescape-bot: the bot needs the `bot` extra: pip install 'goescape[bot]'",
+            file=sys.stderr,
+        )
+        return 2
+    return run(argv)

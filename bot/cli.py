@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from goescape import process
+from goescape import process, stdout
 from goescape.errors import (
     EXIT_CLEAN,
     EXIT_FAILURE,
@@ -373,14 +373,14 @@ def run(args: argparse.Namespace) -> int:
             notes.append(READ_ONLY_NOTE)
             annotate = True
         else:
-            print(
+            stdout.emit(
                 f"goescape-bot: {len(new)} new heap escape(s): {r.inline} inline comment(s), "
                 f"{r.outside} in the review body, {r.edited} edited, {r.deleted} deleted; "
                 f"summary {r.summary}"
             )
-    if annotate:
-        for line in escape_warnings(new):
-            print(line)
+    warnings = escape_warnings(new) if annotate else []
+    if warnings:
+        stdout.emit("\n".join(warnings))
     _append(args.step_summary, summary_markdown(report, new, links, notes) + "\n")
     sarif = str(args.sarif.resolve())
     if "\n" in sarif:
@@ -390,6 +390,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return stdout.guarded(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     try:
         return run(args)

