@@ -6,6 +6,7 @@ the user's repository is exactly as it was and no temporary directory is left be
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -529,11 +530,27 @@ def test_pre_commit_refs_are_read_from_git(
     assert (run.code, finding_lines(run.out)) == (0, [])
 
 
-def test_runs_from_a_subdirectory(feature_repo: GitRepo, goescape: Goescape) -> None:
+def test_runs_from_a_subdirectory(
+    feature_repo: GitRepo, goescape: Goescape, tmp_path: Path
+) -> None:
+    """The text report's paths are relative to where goescape runs, as go vet's are; JSON
+    and SARIF keep them relative to the repository root."""
     before = snapshot(feature_repo.path, feature_repo)
     run = goescape(feature_repo.path / "geom")
     assert run.code == 1, run
-    assert len(finding_lines(run.out)) == 1
+    (line,) = finding_lines(run.out)
+    assert line.startswith("point.go:6:2: Add: moved to heap: p ")
+    sibling = feature_repo.path / "tools"
+    sibling.mkdir()
+    sarif = tmp_path / "out.sarif"
+    run = goescape(sibling, "--sarif", str(sarif))
+    (line,) = finding_lines(run.out)
+    assert line.startswith("../geom/point.go:6:2: Add: moved to heap: p ")
+    result = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"][0]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "geom/point.go"
+    run = goescape(feature_repo.path / "geom", "--format", "json")
+    assert json.loads(run.out)["counted"][0]["path"] == "geom/point.go"
+    sibling.rmdir()
     assert snapshot(feature_repo.path, feature_repo) == before
 
 
