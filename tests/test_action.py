@@ -776,33 +776,46 @@ def test_a_matrix_job_analyses_its_own_module(runner: Runner, repo: GitRepo) -> 
     assert location == "services/worker/geom/geom.go"
 
 
-def test_install_refuses_to_go_on_without_go(tmp_path: Path) -> None:
+def run_install_without_go(tmp_path: Path, action_path: Path, **env: str) -> tuple[int, str]:
     step = next(s for s in load(ACTION)["runs"]["steps"] if s["id"] == "install")
-    python3 = shutil.which("python3")
-    assert python3
     path_dir = tmp_path / "path"
     path_dir.mkdir()
     for name in ("python3", "bash", "mktemp"):  # everything but go
         found = shutil.which(name)
         assert found
         (path_dir / name).symlink_to(found)
-    output = tmp_path / "out"
     proc = subprocess.run(
         ["/bin/bash", "-eo", "pipefail", "-c", step["run"]],
         env={
             "PATH": str(path_dir),
-            "GITHUB_ACTION_PATH": str(ROOT),
+            "GITHUB_ACTION_PATH": str(action_path),
             "RUNNER_TEMP": str(tmp_path),
-            "GITHUB_OUTPUT": str(output),
+            "GITHUB_OUTPUT": str(tmp_path / "out"),
             "GOESCAPE_REPORT_DIR": "",
+            **env,
         },
         capture_output=True,
         text=True,
         check=False,
     )
-    assert proc.returncode == 1
-    assert proc.stdout == "::error::goescape needs Go: run actions/setup-go before this action\n"
-    assert not output.exists()
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_install_refuses_to_go_on_without_go(tmp_path: Path) -> None:
+    code, output = run_install_without_go(tmp_path, ROOT)
+    assert code == 1
+    assert output == "::error::goescape needs Go: run actions/setup-go before this action\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_listing_modules_needs_no_go(tmp_path: Path) -> None:
+    # An Action folder with nothing to install makes pip fail at once: past the Go check.
+    empty = tmp_path / "action"
+    empty.mkdir()
+    code, output = run_install_without_go(tmp_path, empty, GOESCAPE_LIST_MODULES="true")
+    assert code != 0
+    assert "needs Go" not in output
+    assert str(empty) in output  # pip's complaint about the folder
 
 
 # --- report mode: a workflow_run posting an artifact ---------------------------------------
