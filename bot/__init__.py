@@ -1,7 +1,7 @@
 """goescape-bot: review comments on the heap escapes a pull request introduces."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: it would bind the name `annotations` in this
+# package, hiding the submodule of that name from `from goescape.bot import annotations`.
 import sys
 from collections.abc import Sequence
 
