@@ -10,7 +10,6 @@ argparse.SUPPRESS, so one left out leaves the file's value (or the Options defau
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -89,6 +88,8 @@ def find(directory: Path) -> Path | None:
 
 def _shown(value: object) -> str:
     """A value as it was written in TOML, near enough for an error message."""
+    import json
+
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
