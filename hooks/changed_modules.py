@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FatalError as err:
         print(f"goescape modules: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        print("goescape modules: interrupted", file=sys.stderr)
+        return 130
     text = render_json(found) if args.format == "json" else render_text(found)
     if text:
         stdout.emit(text)
