@@ -14,6 +14,9 @@ from goescape.changes import PatchLines, parse_patch
 
 GITHUB = "github"
 LOCAL_GIT = "git"
+# `GET /pulls/{n}/files` lists at most this many files (in pages of up to 100); a longer
+# pull request's other files cannot be told apart from files it does not change.
+MAX_LISTED_FILES = 3000
 
 
 class FileAnchors(NamedTuple):
@@ -23,6 +26,10 @@ class FileAnchors(NamedTuple):
 
 class Anchors(NamedTuple):
     files: Mapping[str, FileAnchors]
+    truncated: bool = False  # GitHub listed MAX_LISTED_FILES files: there may be more
+
+    def listed(self, path: str) -> bool:
+        return path in self.files or not self.truncated
 
     def allows(self, path: str, line: int) -> bool:
         found = self.files.get(path)
@@ -45,12 +52,14 @@ def build(
     """`patches`: (path, GitHub's patch or None); `local`: path -> local git patch for the
     files GitHub sent without one (None when git could not produce it either)."""
     files: dict[str, FileAnchors] = {}
+    count = 0
     for path, patch in patches:
+        count += 1
         if patch is not None:
             files[path] = FileAnchors(lines_of(patch), GITHUB)
         elif local.get(path):
             files[path] = FileAnchors(lines_of(local[path] or ""), LOCAL_GIT)
-    return Anchors(files)
+    return Anchors(files, truncated=count >= MAX_LISTED_FILES)
 
 
 def hunks_only(diff: str) -> str:
@@ -60,3 +69,10 @@ def hunks_only(diff: str) -> str:
         if line.startswith("@@"):
             return "\n".join(lines[i:])
     return ""
+
+
+def from_local(local: Mapping[str, str | None]) -> Anchors:
+    """Anchors from local git patches alone (the dry run, which asks GitHub nothing)."""
+    return Anchors(
+        {path: FileAnchors(lines_of(patch), LOCAL_GIT) for path, patch in local.items() if patch}
+    )

@@ -1,42 +1,46 @@
 """goescape-bot: post goescape's new heap escapes on a pull request.
 
-Exit 0 when it reported (whatever it found, also when a read-only token made it fall back to
-annotations), 1 with --fail-on-new when there are new escapes, 2 when it could not do its job.
+Exit 0 when it reported (whatever it found, also when a read-only token or GitHub's limits
+made it fall back to annotations), 1 with --fail-on-new when escapes fail the run, 2 when it
+could not do its job. `--dry-run` prints what it would post and exits the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-from goescape import process, stdout
-from goescape.errors import (
-    EXIT_CLEAN,
-    EXIT_FAILURE,
-    EXIT_NEW_ESCAPES,
-    CalledProcessError,
-    FatalError,
-)
+from goescape import stdout
+from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
 from goescape.sarif_read import SarifError, SarifReport, read
 
 from . import anchors as anchors_mod
-from .annotations import escape_warnings
-from .comments import ESCAPE, REVIEW, SUMMARY, Links, Outside, escape_keys, marker, read_marker
+from . import words
+from .annotations import escape_annotations
+from .comments import Links
 from .comments import review_body as make_review_body
-from .event import PullRequest, check_repository, from_event, from_options
-from .github import Author, GitHub, RetryPolicy, ReviewRejected, WriteForbidden
-from .plan import REJECTED, Existing, Inline, Plan, counted, make_plan, reported
-from .summary import sticky_body, summary_markdown
+from .event import (
+    NO_PR_EVENTS,
+    PullRequest,
+    Settings,
+    check_repository,
+    commits_of,
+    from_event,
+    from_options,
+)
+from .plan import counted, make_plan, reported
+from .post import base_of, local_patches, post, review_event
+from .summary import summary_markdown
 
 READ_ONLY_NOTE = (
     "The token cannot write to this pull request (a pull request from a fork gets a read-only "
     "token), so goescape-bot wrote this summary and annotations instead of review comments."
 )
+DRY_RUN_REPOSITORY = "OWNER/REPO"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -76,7 +80,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--event-path",
         type=Path,
         default=_env("GITHUB_EVENT_PATH"),
-        help="pull_request event file (default: $GITHUB_EVENT_PATH)",
+        help="event file: pull_request, or merge_group/push with --no-comments "
+        "(default: $GITHUB_EVENT_PATH)",
     )
     p.add_argument(
         "--event-name",
@@ -90,8 +95,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="NUMBER",
         help="pull request number, instead of the event (workflow_run)",
     )
-    p.add_argument("--head-sha", default="", help="with --pr: the commit goescape analysed")
-    p.add_argument("--base-sha", default="", help="with --pr: the pull request's base commit")
+    p.add_argument(
+        "--head-sha",
+        default="",
+        help="the commit goescape analysed (default: from the event, else the SARIF's)",
+    )
+    p.add_argument(
+        "--base-sha",
+        default="",
+        help="the pull request's base commit (default: from the event, else the SARIF's)",
+    )
     p.add_argument(
         "--step-summary",
         type=Path,
@@ -122,10 +135,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="write only the job summary, annotations and outputs; no GitHub calls",
     )
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the comments, review, summary and annotations a run would post; "
+        "no token, no request, no file written",
+    )
+    p.add_argument(
         "--repo-dir",
         type=Path,
         default=Path(),
-        help="git checkout for diffs GitHub omits (default: .)",
+        help="git checkout for diffs GitHub omits, and for the dry run's (default: .)",
     )
     p.add_argument("--retries", type=int, default=4, help="retries per GitHub request")
     p.add_argument(
@@ -138,7 +157,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-wait",
         type=float,
         default=120.0,
-        help="longest wait for a rate limit before giving up",
+        help="longest wait for a rate limit before giving up on writing",
     )
     p.add_argument(
         "--pace",
@@ -160,187 +179,74 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-class Settings(NamedTuple):
-    pr: PullRequest
-    token: str  # "" with --no-comments
+def _commit(value: str, what: str) -> str:
+    from .event import check_sha
+
+    return check_sha(value, what) if value else ""
 
 
-def settings(args: argparse.Namespace) -> Settings:
-    """Everything checked before the first request."""
-    if not args.repository:
-        raise FatalError("goescape-bot: no repository: set GITHUB_REPOSITORY or --repository")
-    repository = check_repository(args.repository)
-    if args.pr:
-        pr = from_options(args.pr, args.head_sha, args.base_sha, repository)
-    elif args.event_path is None:
-        raise FatalError(
-            "goescape-bot: no pull request: set GITHUB_EVENT_PATH (run on pull_request) "
-            "or pass --pr and --head-sha"
-        )
+def settings(args: argparse.Namespace, report: SarifReport) -> Settings:
+    """Everything checked before the first request (there is none in a dry run)."""
+    # A merge group or a push has no pull request: annotations and the job summary only.
+    no_pr = args.event_name in NO_PR_EVENTS and not args.pr
+    offline = args.no_comments or args.dry_run or no_pr
+    if args.repository:
+        repository = check_repository(args.repository)
+    elif args.dry_run:
+        repository = DRY_RUN_REPOSITORY
     else:
+        raise FatalError("goescape-bot: no repository: set GITHUB_REPOSITORY or --repository")
+    head, base = _commit(args.head_sha, "--head-sha"), _commit(args.base_sha, "--base-sha")
+    pr: PullRequest | None = None
+    if args.pr:
+        head = head or (report.head_commit if args.dry_run else "")
+        if args.dry_run and not head:
+            # A report of the working tree: the dry run shows it as if it were pushed.
+            pr = from_options(args.pr, "0" * 40, base, repository)._replace(head_sha="")
+        else:
+            pr = from_options(args.pr, head, base, repository)
+    elif not offline:
+        if args.event_path is None:
+            raise FatalError(
+                "goescape-bot: no pull request: set GITHUB_EVENT_PATH (run on pull_request) "
+                "or pass --pr and --head-sha"
+            )
         pr = from_event(args.event_path, args.event_name, repository)
-    token = os.environ.get(args.token_env, "").strip()
-    if not token and not args.no_comments:
+    elif args.event_path is not None:
+        found = commits_of(args.event_path, args.event_name)
+        head, base = head or found.head_sha, base or found.base_sha
+        if args.dry_run and args.event_name in ("", "pull_request", "pull_request_target"):
+            try:
+                pr = from_event(args.event_path, args.event_name, repository)
+            except FatalError:
+                pr = None  # a dry run shows what it can without one
+    if pr is not None:
+        head, base = pr.head_sha, pr.base_sha or base
+    if args.no_comments or no_pr:
+        pr = None
+    token = "" if offline else os.environ.get(args.token_env, "").strip()
+    if not offline and not token:
         raise FatalError(f"goescape-bot: no token: ${args.token_env} is not set")
-    return Settings(pr, token)
+    return Settings(pr, token, repository, head or report.head_commit, base)
 
 
-def read_report(path: Path) -> SarifReport:
+def read_report(path: Path) -> tuple[SarifReport, str]:
+    """The report and the name of the CPU profile that ranked it ("" without one)."""
     try:
-        return read(path)
+        report = read(path)
     except SarifError as err:
         raise FatalError(f"goescape-bot: {err}") from None
+    return report, _profile(path)
 
 
-def local_patches(
-    repo_dir: Path, pr: PullRequest, report: SarifReport, paths: Sequence[str]
-) -> dict[str, str | None]:
-    """The hunks of files GitHub sent without a patch, from the local checkout."""
-    # GitHub shows the change from the merge base: three dots when the base tip is known.
-    revs = [f"{pr.base_sha}...{pr.head_sha}"] if pr.base_sha else [report.base_commit, pr.head_sha]
-    found: dict[str, str | None] = {}
-    for path in paths:
-        cmd = [
-            "git",
-            "-c",
-            "core.quotePath=false",
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "-U3",
-            *revs,
-            "--",
-            path,
-        ]
-        try:
-            _, out, _ = process.run_text(cmd, cwd=repo_dir)
-        except (CalledProcessError, OSError):
-            found[path] = None
-            continue
-        found[path] = anchors_mod.hunks_only(out) or None
-    return found
-
-
-class Result(NamedTuple):
-    inline: int
-    outside: int
-    edited: int
-    deleted: int
-    summary: str  # "created", "updated", "unchanged"
-
-
-def _review_comments(inline: Sequence[Inline]) -> list[tuple[str, int, str]]:
-    return [(i.escape.path, i.escape.line, i.body) for i in inline]
-
-
-def _fetch_anchors(
-    gh: GitHub, args: argparse.Namespace, s: Settings, report: SarifReport
-) -> anchors_mod.Anchors:
-    files = gh.files()
-    missing = [path for path, patch in files if patch is None]
-    return anchors_mod.build(files, local_patches(args.repo_dir, s.pr, report, missing))
-
-
-def post(args: argparse.Namespace, s: Settings, report: SarifReport, links: Links) -> Result:
-    gh = GitHub(
-        args.api_url,
-        s.token,
-        s.pr,
-        RetryPolicy(attempts=args.retries + 1, backoff=args.backoff, max_wait=args.max_wait),
-        pace=args.pace,
-    )
-    new = reported(report.escapes)
-    anchors = _fetch_anchors(gh, args, s, report)
-    # Anyone can write a marker into a comment: only the bot's own are edited or deleted.
-    ours = _trusted(args.trust_author)
-    comments = gh.review_comments()
-    replied = {c.in_reply_to for c in comments if c.in_reply_to is not None}
-    existing = []
-    for c in comments:
-        found = read_marker(c.body)
-        if found and found[0] == ESCAPE and c.in_reply_to is None and ours(c.author):
-            existing.append(Existing(c.id, found[1], c.body, c.id in replied))
-    in_reviews: set[str] = set()
-    for review in gh.reviews():
-        found = read_marker(review.body)
-        if found and found[0] == REVIEW and ours(review.author):
-            in_reviews |= escape_keys(review.body)
-    plan = make_plan(
-        new,
-        anchors.allows,
-        existing=existing,
-        in_reviews=in_reviews,
-        max_comments=args.max_comments,
-        links=links,
-    )
-    inline, outside = submit_review(
-        gh, plan=plan, args=args, s=s, report=report, anchors=anchors, links=links
-    )
-    for comment_id, body in plan.edits:
-        gh.edit_review_comment(comment_id, body)
-    for comment_id in plan.deletions:
-        gh.delete_review_comment(comment_id)
-    body = sticky_body(summary_markdown(report, new, links))
-    state = "created"
-    for issue_comment in gh.issue_comments():
-        if read_marker(issue_comment.body) == (SUMMARY, "") and ours(issue_comment.author):
-            state = "unchanged" if issue_comment.body == body else "updated"
-            if state == "updated":
-                gh.edit_issue_comment(issue_comment.id, body)
-            break
-    else:
-        gh.create_issue_comment(body, marker(SUMMARY))
-    return Result(inline, outside, len(plan.edits), len(plan.deletions), state)
-
-
-def _trusted(logins: Sequence[str]) -> Callable[[Author], bool]:
-    allowed = frozenset(logins)
-
-    def ours(author: Author) -> bool:
-        return author.is_bot or author.login in allowed
-
-    return ours
-
-
-def submit_review(
-    gh: GitHub,
-    *,
-    plan: Plan,
-    args: argparse.Namespace,
-    s: Settings,
-    report: SarifReport,
-    anchors: anchors_mod.Anchors,
-    links: Links,
-) -> tuple[int, int]:
-    """Submit the run's one review; on a 422 retry with the lines a fresh diff still allows
-    (the pull request may have moved on), then with every comment in the body."""
-    if not plan.review_needed:
-        return 0, 0
-    inline = list(plan.inline)
-    outside = list(plan.outside)
-    event = "REQUEST_CHANGES" if args.request_changes and counted(report.escapes) else "COMMENT"
-    for attempt in range(3):
-        nonce = uuid.uuid4().hex
-        body = make_review_body(nonce, len(inline), outside, links)
-        try:
-            gh.create_review(body, event, _review_comments(inline), nonce)
-            return len(inline), len(outside)
-        except ReviewRejected:
-            if attempt == 0:
-                fresh = _fetch_anchors(gh, args, s, report)
-                keep = [
-                    i
-                    for i in inline
-                    if fresh.allows(i.escape.path, i.escape.line)
-                    and fresh.source(i.escape.path) == anchors_mod.GITHUB
-                ]
-                if len(keep) == len(inline):
-                    keep = []  # GitHub disagrees with its own diff: put everything in the body
-            else:
-                keep = []
-            outside += [Outside(i.escape, REJECTED) for i in inline if i not in keep]
-            inline = keep
-    raise FatalError("goescape-bot: GitHub rejected the review even without inline comments")
+def _profile(path: Path) -> str:
+    # The run's properties beyond what the shared reader returns; a file the reader accepted
+    # is JSON, so only an unexpected shape is left to tolerate.
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return words.profile_name(data["runs"][0].get("properties"))
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return ""
 
 
 def _append(path: Path | None, text: str) -> None:
@@ -353,17 +259,81 @@ def _append(path: Path | None, text: str) -> None:
         raise FatalError(f"goescape-bot: cannot write {path}: {err.strerror}") from None
 
 
+def _target(s: Settings) -> str:
+    where = f"{s.repository}#{s.pr.number}" if s.pr else s.repository
+    return f"{where} at {s.head_sha[:12] or 'the working tree'}"
+
+
+def dry_run(
+    args: argparse.Namespace, s: Settings, report: SarifReport, links: Links, profile: str
+) -> str:
+    from . import dryrun
+
+    new = reported(report.escapes)
+    notes = []
+    plan = None
+    body = ""
+    if s.pr is not None:
+        base = base_of(s, report)
+        paths = sorted({e.path for e in new})
+        local = local_patches(args.repo_dir, base, s.head_sha, paths) if base else {}
+        if paths and not any(local.values()):
+            notes.append(
+                f"no diff of these files in {args.repo_dir} (base {base[:12] or 'unknown'}): "
+                "every finding would go in the review body"
+            )
+        anchors = anchors_mod.from_local(local)
+        plan = make_plan(
+            new,
+            anchors.allows,
+            existing=(),
+            in_reviews=set(),
+            max_comments=args.max_comments,
+            links=links,
+            profile=profile,
+        )
+        body = make_review_body(
+            "dry-run",
+            len(plan.inline),
+            plan.outside,
+            links,
+            counted=counted(report.escapes),
+            profile=profile,
+        )
+    return dryrun.render(
+        target=_target(s),
+        plan=plan,
+        event=review_event(args, report),
+        review_body=body,
+        summary=summary_markdown(report, new, links, profile=profile),
+        annotations=escape_annotations(new, profile),
+        annotate_only=s.pr is None,
+        notes=notes,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    report = read_report(args.sarif)
-    s = settings(args)
+    report, profile = read_report(args.sarif)
+    s = settings(args, report)
     new = reported(report.escapes)
     failing = counted(report.escapes)
-    links = Links(args.server_url, s.pr.repository, s.pr.head_sha)
+    links = Links(args.server_url, s.repository, s.head_sha)
+    code = EXIT_NEW_ESCAPES if args.fail_on_new and failing else EXIT_CLEAN
+    if args.dry_run:
+        stdout.emit(dry_run(args, s, report, links, profile))
+        stdout.emit(
+            f"goescape-bot: {words.counts_phrase(failing)}, "
+            f"{len(new) - len(failing)} more shown; exit {code}"
+        )
+        return code
     notes: list[str] = []
-    annotate = args.no_comments
-    if not args.no_comments:
+    annotate = s.pr is None
+    failure: FatalError | None = None
+    if s.pr is not None:
+        from .github import RateLimited, Unavailable, WriteForbidden
+
         try:
-            r = post(args, s, report, links)
+            r = post(args, s, report, links, profile)
         except WriteForbidden as err:
             print(
                 f"goescape-bot: cannot write to the pull request ({err}); "
@@ -372,21 +342,40 @@ def run(args: argparse.Namespace) -> int:
             )
             notes.append(READ_ONLY_NOTE)
             annotate = True
+        except RateLimited as err:
+            print(f"goescape-bot: {err}; writing annotations instead", file=sys.stderr)
+            notes.append(
+                f"{err}: goescape-bot could not comment on the pull request, so it wrote this "
+                "summary and annotations; the next run comments."
+            )
+            annotate = True
+        except Unavailable as err:
+            failure = err
+            notes.append(
+                "GitHub kept failing, so goescape-bot could not comment on the pull request: "
+                "this summary and the annotations are all it wrote."
+            )
+            annotate = True
         else:
+            notes += r.notes
+            annotate = r.refused
             stdout.emit(
-                f"goescape-bot: {len(new)} new heap escape(s): {r.inline} inline comment(s), "
+                f"goescape-bot: {words.counts_phrase(failing)}, "
+                f"{len(new) - len(failing)} more shown: {r.inline} inline comment(s), "
                 f"{r.outside} in the review body, {r.edited} edited, {r.deleted} deleted; "
                 f"summary {r.summary}"
             )
-    warnings = escape_warnings(new) if annotate else []
-    if warnings:
-        stdout.emit("\n".join(warnings))
-    _append(args.step_summary, summary_markdown(report, new, links, notes) + "\n")
+    commands = [a.command() for a in escape_annotations(new, profile)] if annotate else []
+    if commands:
+        stdout.emit("\n".join(commands))
+    _append(args.step_summary, summary_markdown(report, new, links, notes, profile=profile) + "\n")
     sarif = str(args.sarif.resolve())
     if "\n" in sarif:
         raise FatalError("goescape-bot: the SARIF path contains a newline")
     _append(args.output, f"new-escapes={len(failing)}\nsarif-file={sarif}\n")
-    return EXIT_NEW_ESCAPES if args.fail_on_new and failing else EXIT_CLEAN
+    if failure is not None:
+        raise failure
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,9 @@
 PyGithub's own retries are off: a POST retried blindly after a 502 can post twice (GitHub
 sometimes creates the review and still answers 5xx). Here a request is retried on rate
 limits (GitHub did not act on it) and on 5xx/connection errors only after checking that a
-write did not land; waits honour `Retry-After` and rate-limit resets, up to a cap.
+write did not land; waits honour `Retry-After` and rate-limit resets, up to a cap. A rate
+limit longer than the cap raises RateLimited, which the caller turns into what it can still
+do (annotations, the job summary), never into a failed job that said nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from .event import PullRequest
 
 T = TypeVar("T")
 
-_DIFF_ERROR = "must be part of the diff"
+# GitHub's advice for a secondary rate limit that names no time: wait at least a minute.
+SECONDARY_WAIT = 60.0
 
 
 class RetryPolicy(NamedTuple):
@@ -37,7 +40,17 @@ class WriteForbidden(Exception):
 
 
 class ReviewRejected(Exception):
-    """GitHub answered 422 to a review: some comment's line is not part of the diff."""
+    """GitHub answered 422 to a review: it refuses the whole review, usually because some
+    comment's line is not part of the diff, without saying which."""
+
+
+class RateLimited(Exception):
+    """GitHub's rate limit would outlast --max-wait (or the retries): nothing more can be
+    written in this run. `str()` is one line."""
+
+
+class Unavailable(FatalError):
+    """GitHub kept failing (5xx, no connection) after every retry."""
 
 
 class Author(NamedTuple):
@@ -50,6 +63,8 @@ class ReviewComment(NamedTuple):
     body: str
     in_reply_to: int | None
     author: Author = Author("", False)
+    path: str = ""
+    line: int | None = None  # None: GitHub shows the comment as outdated
 
 
 class IssueComment(NamedTuple):
@@ -67,6 +82,13 @@ def _author(raw: Mapping[str, Any]) -> Author:
     # Read from the listed data: PyGithub would fetch the user again for `.type`.
     user = raw.get("user") or {}
     return Author(str(user.get("login", "")), user.get("type") == "Bot")
+
+
+def _line(raw: Mapping[str, Any]) -> int | None:
+    """The line GitHub shows a review comment on now; None once it is outdated (GitHub then
+    sends `line: null`, keeping `original_line`)."""
+    line = raw.get("line")
+    return line if isinstance(line, int) and not isinstance(line, bool) else None
 
 
 def _header(err: GithubException, name: str) -> str | None:
@@ -112,7 +134,7 @@ def rate_limit_wait(err: GithubException, now: float, attempt: int, backoff: flo
     reset = _header(err, "X-RateLimit-Reset")
     if _header(err, "X-RateLimit-Remaining") == "0" and reset and reset.isdigit():
         return max(0.0, float(reset) - now) + 1.0
-    return float(backoff * 2**attempt)
+    return max(SECONDARY_WAIT, float(backoff * 2**attempt))
 
 
 def one_line(err: GithubException) -> str:
@@ -160,6 +182,7 @@ class GitHub:
         *,
         write: bool = False,
         landed: Callable[[], T | None] | None = None,
+        reject: type[Exception] | None = None,
     ) -> T:
         """Run `fn`, retrying as the module docstring says; `landed` answers, after a 5xx
         on a write that is not idempotent, whether it took effect (and its result)."""
@@ -172,9 +195,9 @@ class GitHub:
                 wait = rate_limit_wait(err, time.time(), attempt, policy.backoff)
                 if wait is not None:
                     if last or wait > policy.max_wait:
-                        raise FatalError(
-                            f"goescape-bot: GitHub rate limit on {what}: {one_line(err)} "
-                            f"(would wait {wait:.0f}s)"
+                        raise RateLimited(
+                            f"GitHub's rate limit on {what}: {one_line(err)} "
+                            f"(it asks to wait {wait:.0f}s; --max-wait is {policy.max_wait:.0f}s)"
                         ) from None
                     policy.sleep(wait)
                     continue
@@ -186,12 +209,16 @@ class GitHub:
                     continue
                 if err.status == 403 and write:
                     raise WriteForbidden(one_line(err)) from None
-                if err.status == 422 and _DIFF_ERROR in _errors_text(err):
-                    raise ReviewRejected(one_line(err)) from None
+                if err.status == 422 and reject is not None:
+                    raise reject(_errors_text(err)) from None
+                if err.status >= 500:
+                    raise Unavailable(
+                        f"goescape-bot: GitHub {what} failed: {one_line(err)}"
+                    ) from None
                 raise FatalError(f"goescape-bot: GitHub {what} failed: {one_line(err)}") from None
             except requests.RequestException as err:
                 if last:
-                    raise FatalError(
+                    raise Unavailable(
                         f"goescape-bot: cannot reach GitHub for {what}: {type(err).__name__}"
                     ) from None
                 policy.sleep(policy.backoff * 2**attempt)
@@ -218,7 +245,12 @@ class GitHub:
             # fetch each comment again to look for it: read the listed data as it came.
             return [
                 ReviewComment(
-                    c.id, c.body or "", c._rawData.get("in_reply_to_id"), _author(c._rawData)
+                    c.id,
+                    c.body or "",
+                    c._rawData.get("in_reply_to_id"),
+                    _author(c._rawData),
+                    str(c._rawData.get("path") or ""),
+                    _line(c._rawData),
                 )
                 for c in found
             ]
@@ -257,7 +289,7 @@ class GitHub:
         def landed() -> bool | None:
             return True if any(nonce in r.body for r in self.reviews()) else None
 
-        self._call("creating the review", post, write=True, landed=landed)
+        self._call("creating the review", post, write=True, landed=landed, reject=ReviewRejected)
 
     def edit_review_comment(self, comment_id: int, body: str) -> None:
         comment = self._review_comments[comment_id]

@@ -1,7 +1,8 @@
-"""The sticky summary: one table of the compared functions and the new escapes. Pure.
+"""The sticky summary: the compared functions and every reported escape, counted first. Pure.
 
 The same markdown is the pull request's sticky issue comment (behind a marker) and the job's
-step summary.
+step summary. Its count of new heap escapes is the one the outputs and the CLI give: the
+escapes whose SARIF result says `counted`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,32 @@ from collections.abc import Iterable, Sequence
 
 from goescape.sarif_read import ReportedEscape, SarifReport
 
-from .comments import SUMMARY, Links, marker
+from . import words
+from .comments import MAX_BODY, SUMMARY, Links, marker
 from .markdown import code, plain
 
 TITLE = "### goescape: heap escapes"
 NONE_FOUND = "No new heap escapes."
+MAX_NOTES = 50
+
+
+def _cell(text: str) -> str:
+    return plain(text)  # plain also neutralises `|`, which would end a table cell
+
+
+def _where(path: str, line: int, links: Links) -> str:
+    return f"[{code(f'{path}:{line}', in_table=True)}]({links.blob(path, line)})"
+
+
+def _rows(rows: list[str], budget: int) -> tuple[list[str], int]:
+    """The rows that fit in `budget` characters, and how many were left out."""
+    kept: list[str] = []
+    for row in rows:
+        if budget - len(row) - 1 < 0:
+            return kept, len(rows) - len(kept)
+        kept.append(row)
+        budget -= len(row) + 1
+    return kept, 0
 
 
 def summary_markdown(
@@ -22,49 +44,92 @@ def summary_markdown(
     escapes: Sequence[ReportedEscape],
     links: Links,
     notes: Iterable[str] = (),
+    *,
+    profile: str = "",
 ) -> str:
-    """`escapes`: the reported (new, unsuppressed) ones."""
+    """`escapes`: the reported ones (new or changed, not suppressed)."""
     base = report.base_commit[:12] or "?"
-    head = links.head_sha[:12]
-    lines = [TITLE, "", f"Compared {code(head)} with its merge base {code(base)}."]
+    head = code(links.head_sha[:12]) if links.head_sha else "the working tree"
+    lines = [TITLE, "", f"Compared {head} with its merge base {code(base)}."]
+    if profile:
+        lines[-1] += f" Escapes are ranked by the CPU profile {code(profile)}."
+    extra = list(notes)  # our own sentences, not source text
+    skipped = list(report.notifications[:MAX_NOTES])
+    if len(report.notifications) > MAX_NOTES:
+        more = len(report.notifications) - MAX_NOTES
+        skipped.append(f"\u2026 and {more} more, in the SARIF file")
+    # Tables get what the fixed text leaves of GitHub's limit on a comment's length.
+    budget = MAX_BODY - 2_000 - sum(len(n) + 3 for n in [*extra, *skipped])
+    function_rows = [
+        f"| {code(f.display, in_table=True)} | {_where(f.path, f.line, links)} "
+        f"| {f.before} | {f.after} | {f.new} |"
+        for f in sorted(report.functions, key=lambda f: (f.path, f.line, f.display))
+    ]
+    ordered = words.ordered(escapes)
+    counted = [e for e in ordered if e.counted]
+    shown = [e for e in ordered if not e.counted]
+    # A column for what else the report says (cold, hotness, ...) only when it says something.
+    noted = any(words.facts(e, profile) for e in counted)
+    counted_rows = [
+        f"| {_where(e.path, e.line, links)} | {code(e.display, in_table=True)} "
+        f"| {code(e.compiler_message, in_table=True)} |"
+        + (f" {'; '.join(words.facts(e, profile, _cell))} |" if noted else "")
+        for e in counted
+    ]
+    shown_rows = [
+        f"| {_where(e.path, e.line, links)} | {code(e.display, in_table=True)} "
+        f"| {words.title(e)}: {code(e.compiler_message, in_table=True)} "
+        f"| {'; '.join([*words.facts(e, profile, _cell), words.not_counted(e)])} |"
+        for e in shown
+    ]
+    # Escapes before functions: when space runs out, the findings matter most.
+    counted_rows, counted_cut = _rows(counted_rows, budget)
+    budget -= sum(len(r) + 1 for r in counted_rows)
+    shown_rows, shown_cut = _rows(shown_rows, budget)
+    budget -= sum(len(r) + 1 for r in shown_rows)
+    function_rows, function_cut = _rows(function_rows, budget)
     if report.functions:
         lines += [
             "",
             "| Function | File | Before | After | New |",
             "| --- | --- | ---: | ---: | ---: |",
+            *function_rows,
         ]
-        for f in sorted(report.functions, key=lambda f: (f.path, f.line, f.display)):
-            where = f"[{code(f'{f.path}:{f.line}', in_table=True)}]({links.blob(f.path, f.line)})"
-            lines.append(
-                f"| {code(f.display, in_table=True)} | {where} | {f.before} | {f.after} | {f.new} |"
-            )
+        if function_cut:
+            cut = words.plural(function_cut, "more function", "more functions")
+            lines.append(f"\n\u2026 and {cut}.")
     else:
         lines += ["", "The change touches no Go function goescape compares."]
     lines.append("")
-    if escapes:
-        noun = "escape" if len(escapes) == 1 else "escapes"
+    if counted:
         lines += [
-            f"**{len(escapes)} new heap {noun}**",
+            f"**{words.counts_phrase(counted)}**",
             "",
-            "| Line | Function | Compiler |",
-            "| --- | --- | --- |",
+            "| Line | Function | Compiler |" + (" Notes |" if noted else ""),
+            "| --- | --- | --- |" + (" --- |" if noted else ""),
+            *counted_rows,
         ]
-        for e in escapes:
-            where = f"[{code(f'{e.path}:{e.line}', in_table=True)}]({links.blob(e.path, e.line)})"
-            lines.append(
-                f"| {where} | {code(e.display, in_table=True)} "
-                f"| {code(e.compiler_message, in_table=True)} |"
-            )
+        if counted_cut:
+            lines.append(f"\n\u2026 and {counted_cut} more, in the SARIF file.")
     else:
         lines.append(f"**{NONE_FOUND}**")
-    skipped = list(report.notifications)
+    if shown:
+        lines += [
+            "",
+            f"**{words.plural(len(shown), 'finding', 'findings')} shown, not counted**",
+            "",
+            "| Line | Function | Finding | Why it does not count |",
+            "| --- | --- | --- | --- |",
+            *shown_rows,
+        ]
+        if shown_cut:
+            lines.append(f"\n\u2026 and {shown_cut} more, in the SARIF file.")
     if skipped:
         lines += ["", "<details><summary>Notes</summary>", ""]
         lines += [f"- {plain(n)}" for n in skipped]
         lines += ["", "</details>"]
-    extra = list(notes)
     if extra:
-        lines += ["", *extra]  # our own sentences, not source text
+        lines += ["", *extra]
     return "\n".join(lines) + "\n"
 
 

@@ -73,7 +73,7 @@ def test_action_matches_the_github_actions_schema() -> None:
 
 
 def test_workflows_match_the_github_workflows_schema() -> None:
-    assert len(WORKFLOWS) == 5
+    assert len(WORKFLOWS) == 6
     cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS]
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -205,6 +205,22 @@ def test_simple_workflow_has_least_permissions() -> None:
         "pull-requests": "write",
         "security-events": "write",
     }
+
+
+def test_merge_queue_workflow_runs_one_check_on_pull_requests_and_merge_groups() -> None:
+    wf = load(ROOT / "examples" / "workflows" / "goescape-merge-queue.yml")
+    assert list(on(wf)) == ["pull_request", "merge_group"]
+    assert wf["permissions"] == {}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "security-events": "write",
+    }
+    # Merge groups never share a concurrency group with each other or a pull request.
+    assert "github.event.merge_group.head_ref" in wf["concurrency"]["group"]
+    simple = load(ROOT / "examples" / "workflows" / "goescape.yml")
+    assert job["steps"] == next(iter(simple["jobs"].values()))["steps"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -564,7 +580,7 @@ def test_pull_request_without_new_escapes_passes(runner: Runner, repo: GitRepo) 
     assert "goescape: no new heap escapes" in result.log
 
 
-def test_push_compares_with_the_previous_tip_and_reports_nothing_on_the_pr(
+def test_push_compares_with_the_previous_tip_and_comments_nowhere(
     runner: Runner, repo: GitRepo
 ) -> None:
     base, head = pull_request(repo, ESCAPING_GO)
@@ -576,9 +592,108 @@ def test_push_compares_with_the_previous_tip_and_reports_nothing_on_the_pr(
     assert result.outputs["new-escapes"] == "1"
     assert result.steps["analyse"]["outputs"]["base-sha"] == base
     assert "pull-request" not in result.steps["analyse"]["outputs"]
-    assert result.steps["report"]["outcome"] == "skipped"
-    assert bot_call(runner) == {}
+    # The bot writes the job summary and annotations: no pull request, no comments.
+    assert bot_call(runner)["argv"] == [
+        "--sarif",
+        result.outputs["sarif-file"],
+        "--max-comments",
+        "30",
+        "--no-comments",
+        "--head-sha",
+        head,
+    ]
     assert not (Path(result.outputs["report-dir"]) / "pull-request.json").exists()
+
+
+def merge_group(repo: GitRepo) -> tuple[str, str]:
+    """What a merge queue builds: main's tip, and the group's commit (main with `feature`
+    merged) on a gh-readonly-queue branch. Returns (base_sha, head_sha)."""
+    repo.git("switch", "-q", "main")
+    main = repo.head()
+    repo.git("switch", "-q", "-c", "gh-readonly-queue/main/pr-7-" + main)
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7", "feature")
+    return main, repo.head()
+
+
+def merge_group_event(base: str, head: str) -> dict[str, Any]:
+    return {
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": head,
+            "head_ref": f"refs/heads/gh-readonly-queue/main/pr-7-{base}",
+            "base_sha": base,
+            "base_ref": "refs/heads/main",
+            "head_commit": {"id": head, "message": "Merge pull request #7"},
+        },
+    }
+
+
+def test_a_merge_group_is_analysed_against_its_base_and_fails_without_comments(
+    runner: Runner, repo: GitRepo
+) -> None:
+    pull_request(repo, ESCAPING_GO)
+    base, group = merge_group(repo)
+    runner.event("merge_group", merge_group_event(base, group), sha=group)
+
+    result = runner.run()
+
+    assert result.failed  # a required check: the group does not merge
+    assert result.outputs["new-escapes"] == "1"
+    analyse = result.steps["analyse"]["outputs"]
+    assert (analyse["base-sha"], analyse["head-sha"]) == (base, group)
+    assert "pull-request" not in analyse
+    (upload,) = [s for s in result.steps.values() if "with" in s]
+    assert upload["with"]["sarif_file"] == analyse["upload-file"]
+    assert bot_call(runner)["argv"][-3:] == ["--no-comments", "--head-sha", group]
+    assert "::error::goescape: this change introduces 1 new heap escape(s)" in result.log
+    assert result.steps["finish"]["outcome"] == "failure"
+
+
+def test_a_merge_group_whose_base_is_not_fetched_fails_clearly(
+    runner: Runner, repo: GitRepo
+) -> None:
+    pull_request(repo, ESCAPING_GO)
+    _, group = merge_group(repo)
+    runner.event("merge_group", merge_group_event("1" * 40, group), sha=group)
+
+    result = runner.run()
+
+    assert result.failed
+    assert f"::error::the merge group's base {'1' * 40} is not in this checkout. " in result.log
+
+
+def test_a_merge_group_with_the_real_bot_posts_nothing_on_github(
+    runner: Runner, repo: GitRepo, tmp_path: Path
+) -> None:
+    """The report step as it runs: the real goescape-bot, GitHub's API a stand-in that
+    records every request. The merge group gets a job summary, annotations, outputs and a
+    failing exit; GitHub gets not one request."""
+    from tests.bot.standin import openapi
+    from tests.bot.standin.server import GitHubState, StandIn
+
+    if not openapi.available():
+        pytest.skip("GitHub's OpenAPI description is missing: run `npm ci`")
+    pr_base, pr_head = pull_request(repo, ESCAPING_GO)
+    base, group = merge_group(repo)
+    runner.event("merge_group", merge_group_event(base, group), sha=group)
+    real_bot = Path(sys.executable).with_name("goescape-bot")
+    (runner.bin_dir / "goescape-bot").unlink()
+    (runner.bin_dir / "goescape-bot").symlink_to(real_bot)
+    state = GitHubState(repo.path, "octo", "widgets", 7, pr_base, pr_head)
+    with StandIn(state) as api:
+        runner.env["GITHUB_API_URL"] = api
+        result = runner.run()
+
+    assert state.requests == []
+    assert result.failed
+    assert result.outputs["new-escapes"] == "1"
+    assert (
+        "::warning file=geom/geom.go,line=6,title=goescape%3A new heap escape::"
+        "&Point{...} escapes to heap in Make (heap escapes 0 -> 1)"
+    ) in result.log
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert f"Compared `{group[:12]}` with its merge base `{base[:12]}`." in summary
+    assert "**1 new heap escape**" in summary
 
 
 def test_a_new_branch_push_compares_with_the_parent(runner: Runner, repo: GitRepo) -> None:

@@ -40,9 +40,10 @@ class Event(NamedTuple):
 
     name: str
     pr_number: int | None  # None unless a pull request event
-    pr_base: str  # the pull request's base sha
+    pr_base: str  # the pull request's base sha, or the merge group's
     head: str  # the commit to analyse
     before: str  # a push's previous tip ("" if none)
+    base_what: str = "the pull request's base"  # for messages
 
 
 def read_event(env: Mapping[str, str]) -> Event:
@@ -54,6 +55,19 @@ def read_event(env: Mapping[str, str]) -> Event:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise StepError(f"cannot read the event file {path}: {err}") from None
+    group = payload.get("merge_group")
+    if isinstance(group, dict):
+        # A merge queue's group: its head commit (the base branch with the queued pull
+        # requests merged) against the base branch's tip it was built on. There is no pull
+        # request to comment on; the report goes to the job summary and annotations.
+        return Event(
+            name=name,
+            pr_number=None,
+            pr_base=str(group.get("base_sha", "")),
+            head=str(group.get("head_sha", "")) or env.get("GITHUB_SHA", "") or "HEAD",
+            before="",
+            base_what="the merge group's base",
+        )
     pr = payload.get("pull_request")
     if isinstance(pr, dict):
         number = pr.get("number", payload.get("number"))
@@ -167,7 +181,7 @@ def resolve(git: Git, event: Event, input_base: str) -> tuple[str, str] | None:
     elif event.pr_number is not None or event.pr_base:
         base = git.commit(event.pr_base) if event.pr_base else None
         if base is None:
-            raise _missing("the pull request's base", event.pr_base or "(none)", shallow)
+            raise _missing(event.base_what, event.pr_base or "(none)", shallow)
     else:
         # A push: compare with the previous tip, or with the parent after a force push
         # (the old tip is gone) or on a new branch.

@@ -37,8 +37,11 @@ elif [ "$request_changes" = true ]; then
 fi
 
 # In report mode the job was started by workflow_run, not pull_request: name the pull request
-# and its commits as the prepare step checked them with GitHub.
-if [ -n "${GOESCAPE_PULL_REQUEST:-}" ]; then
+# and its commits as the prepare step checked them with GitHub. Without a pull request (a
+# merge group, a push) the bot writes the job summary and annotations, and comments nowhere.
+if [ -z "${GOESCAPE_PULL_REQUEST:-}" ] && [ -z "${GOESCAPE_ANALYSED_PULL_REQUEST:-}" ]; then
+    args+=(--no-comments --head-sha "${GOESCAPE_ANALYSED_HEAD_SHA:-}")
+elif [ -n "${GOESCAPE_PULL_REQUEST:-}" ]; then
     if ! [[ "$GOESCAPE_PULL_REQUEST" =~ ^[0-9]+$ ]]; then
         echo "::error::unexpected pull request number: '$(esc "$GOESCAPE_PULL_REQUEST")'"
         exit 1

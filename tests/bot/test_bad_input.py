@@ -33,16 +33,23 @@ def test_malformed_sarif(github, run_bot, tmp_path: Path) -> None:  # type: igno
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"event_name": "push"}, "push event is not a pull request"),
+        ({"event_name": "workflow_run"}, "workflow_run event is not a pull request"),
         ({"event": {"ref": "refs/heads/main"}}, "is not a pull_request event"),
         ({"token": ""}, "no token"),
     ],
-    ids=["push-event", "event-without-pull-request", "no-token"],
+    ids=["workflow-run-without-pr", "event-without-pull-request", "no-token"],
 )
 def test_bad_environment(github, run_bot, kwargs, words) -> None:  # type: ignore[no-untyped-def]
     result = run_bot(github, report(escape(6)), **kwargs)
     assert result.code == 2
     assert words in _one_line(result.err)
+    assert github.requests == []
+
+
+def test_a_push_event_annotates_without_a_token(github, run_bot) -> None:  # type: ignore[no-untyped-def]
+    result = run_bot(github, report(escape(6)), event_name="push", token="")
+    assert result.code == 0
+    assert result.out.startswith("::warning file=geom/geom.go,line=6,")
     assert github.requests == []
 
 

@@ -35,17 +35,21 @@ def test_one_inline_comment_per_new_escape_on_its_line(github, run_bot) -> None:
     assert "`Sum`" in bodies[6]
     assert "0 \u2192 1" in bodies[6]
     assert "//goescape:ignore" in bodies[6]
-    # The escape in unchanged code is in the review body, with its reason.
+    # The leak in unchanged code is in the review body, with its reason, never called a heap
+    # escape; the body counts what fails the run, as the outputs do.
     assert "`geom/geom.go:14`" in review.body["body"]
     assert "not in the diff" in review.body["body"]
-    assert "`leaking param: x`" in review.body["body"]
+    assert "**New leaking param**: `leaking param: x`" in review.body["body"]
+    assert "2 new heap escapes in this pull request" in review.body["body"]
     # The sticky summary and the job summary carry the same table.
     [sticky] = github.issue_comments
     assert "| `Sum` |" in sticky["body"]
     assert "`&Point{...} escapes to heap`" in sticky["body"]
     assert sticky["body"].split("\n", 1)[1] in result.summary
+    assert "**2 new heap escapes**" in sticky["body"]
+    assert "**1 finding shown, not counted**" in sticky["body"]
     assert result.output.splitlines() == [
-        "new-escapes=3",
+        "new-escapes=2",
         f"sarif-file={run_bot_sarif(result)}",
     ]
     assert "/user" not in [r.path for r in github.requests]
@@ -198,16 +202,20 @@ def test_rate_limits_are_waited_out(github, run_bot) -> None:  # type: ignore[no
     assert len(github.issue_comments) == 1
 
 
-def test_a_rate_limit_longer_than_max_wait_fails_cleanly(github, run_bot) -> None:  # type: ignore[no-untyped-def]
+def test_a_rate_limit_longer_than_max_wait_annotates_instead(github, run_bot) -> None:  # type: ignore[no-untyped-def]
     github.faults.append(
         Fault("GET", r".*/pulls/7/files", 429, {"Retry-After": "3600"}, "Too many")
     )
 
-    result = run_bot(github, report(IN_DIFF), "--max-wait", "5")
+    result = run_bot(github, report(IN_DIFF), "--max-wait", "5", "--fail-on-new")
 
-    assert result.code == 2
-    assert result.err.count("\n") == 1
+    assert result.code == 1  # as a run that commented: the escape fails it, GitHub does not
+    assert github.writes() == []
+    assert result.out.startswith("::warning file=geom/geom.go,line=6,")
     assert "rate limit" in result.err
+    assert "`moved to heap: t`" in result.summary
+    assert "GitHub's rate limit on listing the pull request's files" in result.summary
+    assert "it asks to wait 3600s; --max-wait is 5s" in result.summary
 
 
 def test_a_read_only_token_annotates_instead(github, run_bot) -> None:  # type: ignore[no-untyped-def]
@@ -220,13 +228,16 @@ def test_a_read_only_token_annotates_instead(github, run_bot) -> None:  # type: 
     assert warnings == [
         "::warning file=geom/geom.go,line=6,title=goescape%3A new heap escape::"
         "moved to heap: t in Sum (heap escapes 0 -> 1)",
-        "::warning file=geom/geom.go,line=14,title=goescape%3A new heap escape::"
-        "leaking param: x in keep (heap escapes 0 -> 1)",
+    ]
+    notices = [line for line in result.out.splitlines() if line.startswith("::notice ")]
+    assert notices == [
+        "::notice file=geom/geom.go,line=14,title=goescape%3A new leaking param::"
+        "leaking param: x in keep (not counted: --leaks counts leaking parameters)",
     ]
     assert "read-only" in result.summary
     assert "`moved to heap: t`" in result.summary
     assert "cannot write" in result.err
-    assert result.output.startswith("new-escapes=2\n")
+    assert result.output.startswith("new-escapes=1\n")
 
 
 def test_the_token_is_never_printed(github, run_bot) -> None:  # type: ignore[no-untyped-def]
@@ -242,6 +253,9 @@ def test_the_token_is_never_printed(github, run_bot) -> None:  # type: ignore[no
             assert READ_TOKEN not in text
             assert "ghs_unknownTOKEN" not in text
     assert "401 Bad credentials" in outputs[2].err
+    # GitHub down: exit 2, but the job summary and annotations still say what was found.
+    assert "GitHub kept failing" in outputs[0].summary
+    assert "\n::warning file=geom/geom.go,line=6," in "\n" + outputs[0].out
 
 
 def test_a_huge_file_without_patch_uses_the_local_diff(github, run_bot) -> None:  # type: ignore[no-untyped-def]
@@ -306,3 +320,37 @@ def test_markers_copied_by_people_are_not_the_bots(github, run_bot, trusted) -> 
         assert forged["id"] in ids
         assert bodies[forged_summary["id"]] == first_summary
         assert "No new heap escapes." in bodies[summary["id"]]
+
+
+@pytest.mark.parametrize(
+    ("properties", "where"),
+    [
+        (
+            {"profile": {"path": "cmd/app/default.pgo", "source": "default.pgo"}},
+            "cmd/app/default.pgo",
+        ),
+        ({}, "the profile"),  # SARIF from before profiles: still said, without a name
+    ],
+)
+def test_hot_and_cold_escapes_are_named_with_the_profile(
+    github, run_bot, properties, where
+) -> None:  # type: ignore[no-untyped-def]
+    hot = IN_DIFF._replace(hotness=0.042)
+    cold = NEW_FUNC._replace(cold=True, cold_reason="panic argument", counted=False, hotness=0.0)
+
+    result = run_bot(github, report(hot, cold), "--fail-on-new", run_properties=properties)
+
+    assert result.code == 1
+    bodies = {c["line"]: c["body"] for c in github.bot_comments()}
+    assert bodies[6].splitlines()[1] == (
+        f"**New heap escape** (4.2% of CPU in {where}): `moved to heap: t`"
+    )
+    assert bodies[21].splitlines()[1] == (
+        f"**New heap escape** (cold path: panic argument; 0.0% of CPU in {where}): "
+        "`&Point{...} escapes to heap`"
+    )
+    [sticky] = github.issue_comments
+    assert "**1 new heap escape**" in sticky["body"]
+    assert "`--fail-on-cold` counts cold-path escapes" in sticky["body"]
+    assert ("ranked by the CPU profile `cmd/app/default.pgo`" in sticky["body"]) == bool(properties)
+    assert result.output.startswith("new-escapes=1\n")

@@ -2,18 +2,25 @@
 
 It serves one repository with one pull request built from a real git repository, keeps the
 reviews and comments the bot creates, and answers the way GitHub does: 422 for a comment line
-outside the diff, 403 for writes with a read-only token, 401 for unknown tokens, paginated
-listings with Link headers. Faults (5xx, rate limits) can be injected per request. Every
-request and response is checked against GitHub's OpenAPI description; mismatches are kept
-in `violations`, which the test fixture requires to be empty.
+outside the diff (refusing the whole review), 422 for a body over 65,536 characters, 403 for
+writes with a read-only token, 401 for unknown tokens, paginated listings with Link headers
+and at most 3,000 files listed. A push (`push`) carries review comments forward as GitHub
+does: a comment whose line the push left alone follows its text (`line`, `position` and
+`commit_id` move); one whose line the push changed, or that left the diff, becomes outdated
+(`line` and `position` null, `original_line` kept). A write budget models GitHub's secondary
+rate limit (403 with `retry-after`). Faults (5xx, rate limits) can be injected per request.
+Every request and response is checked against GitHub's OpenAPI description; mismatches are
+kept in `violations`, which the test fixture requires to be empty.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.bot.standin import openapi
-from tests.bot.standin.gitdiff import pull_files, right_lines
+from tests.bot.standin.gitdiff import diff_hunk, line_map, position_of, pull_files, right_lines
 
 PREFIX = "/api/v3"  # served like GitHub Enterprise Server, which PyGithub must handle
 WRITE_TOKEN = "ghs_writeTOKENforTESTS0000000000000000"
@@ -29,6 +36,11 @@ READ_TOKEN = "ghs_readonlyTOKENforTESTS000000000000"
 DOCS = "https://docs.github.com/rest"
 BOT = "github-actions[bot]"
 TIME = "2024-05-01T12:00:00Z"
+MAX_BODY = 65536  # characters GitHub takes in a review, comment or issue comment body
+MAX_FILES = 3000  # files `GET /pulls/{n}/files` lists at most
+SECONDARY_LIMIT = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
 
 
 @dataclass
@@ -99,34 +111,59 @@ class GitHubState:
         self.huge: set[str] = set()  # files listed without a patch
         self.stale_patches: dict[str, str] = {}  # served once instead of the real patch
         self.reject_lines: set[tuple[str, int]] = set()  # 422 although in the diff
+        self.max_files = MAX_FILES
+        # Secondary rate limit: at most `write_budget` writes per `write_window` seconds,
+        # then 403 with retry-after (GitHub: about 80 content-creating requests a minute).
+        self.write_budget: int | None = None
+        self.write_window = 60.0
+        self._window: tuple[float, int] = (0.0, 0)
         self.bot = user(BOT, 41898282, "Bot")
         self.commits: list[str] = []
+        self.head_sha = ""
         self.push(head)
 
     # State changes a test makes directly (what users or git pushes do).
 
     def push(self, head: str) -> None:
-        """The pull request's head moves to `head`: files recomputed, comments re-anchored
-        or, when their line left the diff, outdated (line null)."""
-        self.head_sha = head
+        """The pull request's head moves to `head`: its files are listed again, and each
+        review comment that is not outdated yet follows its line's text to the new head, or
+        becomes outdated when the push changed that line or the line left the diff."""
+        old, self.head_sha = self.head_sha, head
         self.commits.append(head)
         self.files = pull_files(self.repo_path, self.base_sha, head)
-        self.valid = {f["filename"]: right_lines(f["patch"]) for f in self.files}
+        listed = self.files[: self.max_files]
+        self.patches = {f["filename"]: f["patch"] or "" for f in listed}
+        self.valid = {path: right_lines(patch) for path, patch in self.patches.items()}
+        maps: dict[str, Any] = {}
         for c in self.review_comments:
-            if "line" in c and c["line"] not in self.valid.get(c["path"], set()):
-                # GitHub sends `line: null` for an outdated comment; the description does not
-                # allow null there, so the stand-in drops the optional fields instead.
-                del c["line"], c["position"]
+            if c["line"] is None or not old:
+                continue
+            path = c["path"]
+            if path not in maps:
+                maps[path] = line_map(self.repo_path, old, head, path)
+            line = maps[path](c["line"])
+            if line is None or line not in self.valid.get(path, set()):
+                c["line"] = c["position"] = None  # outdated: where it was stays in original_*
+            else:
+                c["line"], c["commit_id"] = line, head
+                c["position"] = position_of(self.patches[path], line)
 
     def reply(self, comment_id: int, body: str, login: str = "octocat") -> dict[str, Any]:
+        """A person's answer in the thread of `comment_id`: it shares the thread's place."""
         parent = next(c for c in self.review_comments if c["id"] == comment_id)
         reply = self._review_comment(
-            parent["path"],
-            parent.get("line"),
-            body,
-            parent["pull_request_review_id"],
-            user(login, 583231),
+            parent["path"], 1, body, parent["pull_request_review_id"], user(login, 583231)
         )
+        for key in (
+            "line",
+            "position",
+            "original_line",
+            "original_position",
+            "commit_id",
+            "original_commit_id",
+            "diff_hunk",
+        ):
+            reply[key] = parent[key]
         reply["in_reply_to_id"] = comment_id
         self.review_comments.append(reply)
         return reply
@@ -163,18 +200,20 @@ class GitHubState:
         return f"https://github.com/{self.owner}/{self.name}"
 
     def _review_comment(
-        self, path: str, line: int | None, body: str, review_id: int, author: dict[str, Any]
+        self, path: str, line: int, body: str, review_id: int, author: dict[str, Any]
     ) -> dict[str, Any]:
         cid = self._id()
+        patch = self.patches.get(path, "")
+        position = position_of(patch, line)
         return {
             "url": f"{self.repo_api}/pulls/comments/{cid}",
             "id": cid,
             "node_id": f"PRRC_{cid}",
             "pull_request_review_id": review_id,
-            "diff_hunk": "@@ -1 +1 @@",
+            "diff_hunk": diff_hunk(patch, line),
             "path": path,
-            "position": 1,
-            "original_position": 1,
+            "position": position,
+            "original_position": position,
             "commit_id": self.head_sha,
             "original_commit_id": self.head_sha,
             "user": author,
@@ -189,9 +228,8 @@ class GitHubState:
                 "html": {"href": f"{self.html}/pull/{self.number}#discussion_r{cid}"},
                 "pull_request": {"href": f"{self.repo_api}/pulls/{self.number}"},
             },
-            # GitHub sends `start_side: null`; the description's enum forbids null, so the
-            # stand-in leaves the optional field out rather than answer off-description.
             "start_line": None,
+            "start_side": None,
             "original_start_line": None,
             "line": line,
             "original_line": line,
@@ -238,7 +276,7 @@ class GitHubState:
 
     def _diff_entries(self) -> list[dict[str, Any]]:
         entries = []
-        for f in self.files:
+        for f in self.files[: self.max_files]:
             path = f["filename"]
             entry = {
                 "sha": f["blob_sha"],
@@ -253,7 +291,7 @@ class GitHubState:
             }
             if path in self.stale_patches:
                 entry["patch"] = self.stale_patches.pop(path)
-            elif path not in self.huge:
+            elif path not in self.huge and f["patch"] is not None:
                 entry["patch"] = f["patch"]
             if "previous_filename" in f:
                 entry["previous_filename"] = f["previous_filename"]
@@ -268,6 +306,19 @@ class Answer(Exception):
 
 def _error(code: int, message: str, **extra: Any) -> Answer:
     return Answer(code, {"message": message, "documentation_url": DOCS, **extra})
+
+
+def _check_length(text: str, resource: str = "") -> None:
+    """GitHub's limit on a body's length. Reviews answer with plain error strings, issue
+    comments with error objects (each as GitHub's description gives it)."""
+    if len(text) > MAX_BODY:
+        message = f"Body is too long (maximum is {MAX_BODY} characters)"
+        error: Any = (
+            {"resource": resource, "code": "unprocessable", "field": "data", "message": message}
+            if resource
+            else message
+        )
+        raise _error(422, "Validation Failed", errors=[error])
 
 
 class Routes:
@@ -326,6 +377,8 @@ class Routes:
         text = body.get("body")
         if event in ("REQUEST_CHANGES", "COMMENT") and not text:
             raise _error(422, "Unprocessable Entity", errors=["Body is required"])
+        for t in [text or "", *(c.get("body", "") for c in body.get("comments", []))]:
+            _check_length(t)
         commit = body.get("commit_id", s.head_sha)
         if commit not in s.commits:
             raise _error(
@@ -362,6 +415,7 @@ class Routes:
 
     def edit_review_comment(self, path: str, query: dict[str, str], body: Any, cid: str) -> Answer:
         comment = self._find(self.s.review_comments, int(cid))
+        _check_length(body["body"])
         comment["body"] = body["body"]
         return Answer(200, comment)
 
@@ -373,12 +427,14 @@ class Routes:
         return Answer(204, None)
 
     def create_issue_comment(self, path: str, query: dict[str, str], body: Any) -> Answer:
+        _check_length(body["body"], "IssueComment")
         comment = self.s._issue_comment(body["body"])
         self.s.issue_comments.append(comment)
         return Answer(201, comment)
 
     def edit_issue_comment(self, path: str, query: dict[str, str], body: Any, cid: str) -> Answer:
         comment = self._find(self.s.issue_comments, int(cid))
+        _check_length(body["body"], "IssueComment")
         comment["body"] = body["body"]
         return Answer(200, comment)
 
@@ -465,10 +521,30 @@ class _Handler(BaseHTTPRequestHandler):
             if m and method == self.command:
                 if method != "GET" and token == READ_TOKEN:
                     raise _error(403, "Resource not accessible by integration", status="403")
+                if method != "GET":
+                    self._spend_write(state)
                 result: Answer = handler(path, query, body, *m.groups())
                 return result
         state.violations.append(f"the stand-in does not serve {self.command} {path}")
         raise _error(404, "Not Found")
+
+    def _spend_write(self, state: GitHubState) -> None:
+        """GitHub's secondary rate limit on content-creating requests, as a budget per window."""
+        if state.write_budget is None:
+            return
+        now = time.monotonic()
+        start, used = state._window
+        if now - start >= state.write_window:
+            start, used = now, 0
+        if used >= state.write_budget:
+            state._window = (start, used)
+            wait = max(1, math.ceil(state.write_window - (now - start)))
+            raise Answer(
+                403,
+                {"message": SECONDARY_LIMIT, "documentation_url": DOCS},
+                {"retry-after": str(wait)},
+            )
+        state._window = (start, used + 1)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 
