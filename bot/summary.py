@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from goescape.sarif_read import ReportedEscape, SarifReport
+from goescape.sarif_read import ReportedBenchmark, ReportedEscape, SarifReport
 
 from . import words
 from .comments import MAX_BODY, SUMMARY, Links, marker
@@ -58,8 +58,9 @@ def summary_markdown(
     if len(report.notifications) > MAX_NOTES:
         more = len(report.notifications) - MAX_NOTES
         skipped.append(f"\u2026 and {more} more, in the SARIF file")
+    benchmark_lines = benchmarks_table(report.benchmarks) if report.benchmarks else []
     # Tables get what the fixed text leaves of GitHub's limit on a comment's length.
-    budget = MAX_BODY - 2_000 - sum(len(n) + 3 for n in [*extra, *skipped])
+    budget = MAX_BODY - 2_000 - sum(len(n) + 3 for n in [*extra, *skipped, *benchmark_lines])
     function_rows = [
         f"| {code(f.display, in_table=True)} | {_where(f.path, f.line, links)} "
         f"| {f.before} | {f.after} | {f.new} |"
@@ -124,6 +125,8 @@ def summary_markdown(
         ]
         if shown_cut:
             lines.append(f"\n\u2026 and {shown_cut} more, in the SARIF file.")
+    if benchmark_lines:
+        lines += ["", *benchmark_lines]
     if skipped:
         lines += ["", "<details><summary>Notes</summary>", ""]
         lines += [f"- {plain(n)}" for n in skipped]
@@ -131,6 +134,45 @@ def summary_markdown(
     if extra:
         lines += ["", *extra]
     return "\n".join(lines) + "\n"
+
+
+# Benchmarks listed in the summary at most; the rest are in the SARIF file.
+MAX_BENCHMARKS = 50
+
+
+def _figure(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def _pair(base: float | None, head: float | None) -> str:
+    shown = [_figure(v) if v is not None else "-" for v in (base, head)]
+    return f"{shown[0]} \u2192 {shown[1]}"
+
+
+def benchmarks_table(benchmarks: Sequence[ReportedBenchmark]) -> list[str]:
+    """`--bench`: allocs/op and B/op at base and head (a rise in allocs/op fails the run, the
+    row is marked), ns/op for information."""
+    rose = sum(1 for b in benchmarks if b.regressed)
+    title = f"**Benchmarks** ({rose} with more allocs/op)" if rose else "**Benchmarks**"
+    lines = [
+        title,
+        "",
+        "| Benchmark | allocs/op | B/op | ns/op |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    ordered = sorted(benchmarks, key=lambda b: (not b.regressed, b.package, b.name))
+    for b in ordered[:MAX_BENCHMARKS]:
+        base, head = b.base, b.head
+        mark = " **\u2191**" if b.regressed else ""
+        lines.append(
+            f"| {code(f'{b.package} {b.name}', in_table=True)}{mark} "
+            f"| {_pair(base and base.allocs_per_op, head and head.allocs_per_op)} "
+            f"| {_pair(base and base.bytes_per_op, head and head.bytes_per_op)} "
+            f"| {_pair(base and base.ns_per_op, head and head.ns_per_op)} |"
+        )
+    if len(ordered) > MAX_BENCHMARKS:
+        lines.append(f"\n\u2026 and {len(ordered) - MAX_BENCHMARKS} more, in the SARIF file.")
+    return lines
 
 
 def sticky_body(summary: str) -> str:

@@ -36,8 +36,11 @@ class Builds:
         options: Options,
         env: Mapping[str, str],
         packages: list[Package],
+        pgo: Mapping[Module, tuple[str, str]] | None = None,
     ) -> None:
         self.session = session
+        # Per module: (`-pgo=` value, what its content is for the cache key).
+        self.pgo = dict(pgo or {})
         self.repo = repo
         self.base = base
         self.options = options
@@ -66,6 +69,7 @@ class Builds:
                 overlay,
                 self.options.tests,
                 self.options.tags,
+                self.pgo.get(module, ("", ""))[0],
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))
@@ -92,6 +96,9 @@ class Builds:
             key = _cache_key(
                 self.base, build, at_base, base_side, toolchain, self.options, self.env
             )
+            profile = self.pgo.get(module, ("", ""))[1]
+            if key is not None and profile:
+                key = key._replace(gcflags=(*key.gcflags, f"-pgo={profile}"))
             text = cache.load(key) if key is not None else None
             if text is not None:
                 self.plans.append(_BasePlan(module, None, text, None))

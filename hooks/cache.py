@@ -87,7 +87,30 @@ def _entries(directory: Path | None) -> Path:
 
 def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
     """The stored text for `key`, or None (missing, unreadable, torn or another key's)."""
-    path = _entries(directory) / f"{digest(key)}{_SUFFIX}"
+    return _load(digest(key), _key_line(key), directory)
+
+
+def store(
+    key: CacheKey, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
+) -> None:
+    """Keep `text` for `key`. Never raises for file-system reasons: the run goes on uncached."""
+    _store(digest(key), _key_line(key), text, directory, max_bytes)
+
+
+def load_named(name: str, *, directory: Path | None = None) -> str | None:
+    """Another kind of entry, named by its caller (e.g. `profile-<sha256 of the profile>`):
+    kept, checked and evicted like the compiler's text."""
+    return _load(name, json.dumps({"name": name, "format": FORMAT}), directory)
+
+
+def store_named(
+    name: str, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
+) -> None:
+    _store(name, json.dumps({"name": name, "format": FORMAT}), text, directory, max_bytes)
+
+
+def _load(stem: str, key_line: str, directory: Path | None) -> str | None:
+    path = _entries(directory) / f"{stem}{_SUFFIX}"
     try:
         data = path.read_bytes()
     except OSError:
@@ -99,7 +122,7 @@ def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
         meta = json.loads(header)
     except ValueError:
         return None
-    if not isinstance(meta, dict) or meta.get("key") != _key_line(key):
+    if not isinstance(meta, dict) or meta.get("key") != key_line:
         return None
     if meta.get("length") != len(body):
         return None
@@ -112,22 +135,19 @@ def load(key: CacheKey, *, directory: Path | None = None) -> str | None:
         return None
 
 
-def store(
-    key: CacheKey, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
-) -> None:
-    """Keep `text` for `key`. Never raises for file-system reasons: the run goes on uncached."""
+def _store(stem: str, key_line: str, text: str, directory: Path | None, max_bytes: int) -> None:
     import tempfile  # only a cache miss writes: keep the import off the hot path
 
     entries = _entries(directory)
     body = text.encode("utf-8")
-    header = json.dumps({"key": _key_line(key), "length": len(body)}, separators=(",", ":"))
+    header = json.dumps({"key": key_line, "length": len(body)}, separators=(",", ":"))
     tmp_name = ""
     try:
         entries.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_SUFFIX, dir=entries)
         with os.fdopen(fd, "wb") as out:
             out.write(header.encode() + b"\n" + body)
-        os.replace(tmp_name, entries / f"{digest(key)}{_SUFFIX}")
+        os.replace(tmp_name, entries / f"{stem}{_SUFFIX}")
         tmp_name = ""
         _evict(entries, max_bytes)
     except OSError:

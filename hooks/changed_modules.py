@@ -48,7 +48,8 @@ def listed(found: Iterable[modules.Module]) -> list[ChangedModule]:
 
 
 def changed_modules(cwd: Path, options: Options) -> list[ChangedModule]:
-    asked = pipeline.ask_git(cwd, options, os.environ)
+    # No profile is read: spare ask_git its look for default.pgo files.
+    asked = pipeline.ask_git(cwd, options._replace(profile="none"), os.environ)
     if asked.chosen is None:
         return []  # no commit yet: nothing to compare against
     repo, head = asked.repo, asked.head

@@ -77,6 +77,57 @@ def _parser() -> argparse.ArgumentParser:
         default="warning",
         help="SARIF level of new escapes (error makes code scanning fail the check)",
     )
+    # Does it matter (docs/cold-and-hot.md):
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="rank findings by this pprof CPU profile (default: a main package's default.pgo; "
+        "`none`: no profile)",
+    )
+    parser.add_argument(
+        "--pgo",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="also compile both sides with --profile's file (-pgo)",
+    )
+    parser.add_argument(
+        "--min-hotness",
+        metavar="FRACTION",
+        type=_fraction,
+        default=argparse.SUPPRESS,
+        help="with a profile, escapes in functions with a smaller share of CPU only inform",
+    )
+    parser.add_argument(
+        "--fail-on-cold",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="count new escapes on paths that run only when something fails (panic, error return)",
+    )
+    parser.add_argument(
+        "--bench",
+        metavar="REGEX",
+        nargs="?",
+        const=".",
+        default=argparse.SUPPRESS,
+        help="run the changed packages' benchmarks (matching REGEX) at base and head; "
+        "fail when allocs/op rise",
+    )
+    parser.add_argument(
+        "--no-bench",
+        dest="bench",
+        action="store_const",
+        const=None,
+        default=argparse.SUPPRESS,
+        help="do not run benchmarks (when .goescape.toml sets bench)",
+    )
+    parser.add_argument(
+        "--bench-time",
+        metavar="DURATION",
+        type=_duration,
+        default=argparse.SUPPRESS,
+        help="time budget of --bench, e.g. 90s or 2m (default 60s)",
+    )
     parser.add_argument(
         "--no-cache",
         dest="use_cache",
@@ -86,6 +137,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"goescape {__version__}")
     return parser
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1 (e.g. 0.01)")
+    return value
+
+
+def _duration(text: str) -> float:
+    from goescape import benchmarks
+
+    try:
+        return benchmarks.parse_budget(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (seconds, or e.g. 90s, 2m)"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

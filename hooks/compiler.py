@@ -30,6 +30,8 @@ class Build(NamedTuple):
     overlay: Mapping[str, bytes | None]  # absolute path -> contents (None deletes the file)
     tests: bool  # compile the test variants too (`go test -c`)
     tags: str
+    # `-pgo=` value: a profile's absolute path, "off", or "" for go's default (`auto`).
+    pgo: str = ""
 
 
 class Result(NamedTuple):
@@ -122,6 +124,8 @@ def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
     cmd += ["-o", os.devnull]
     if build.tags:
         cmd.append(f"-tags={build.tags}")
+    if build.pgo:
+        cmd.append(f"-pgo={build.pgo}")
     if overlay_file:
         cmd.append(f"-overlay={overlay_file}")
     cmd += [f"-gcflags={pkg}={ESCAPE_FLAGS}" for pkg in build.packages]
@@ -147,17 +151,30 @@ class Session:
         self._env = process.clean_env(gotmpdir)
         self._stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
         self._running: list[Pending[tuple[int, str, str]]] = []
+        self._overlays = 0
         # As many builds at once as there are CPUs: go parallelises each build itself.
         self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 2))
 
     def start(self, build: Build) -> Running:
-        overlay_file = _write_overlay(
-            self._folder, len(self._running), build.overlay, self._stand_ins
-        )
+        overlay_file = self.write_overlay(build.overlay)
         cmd = command(self.go, build, overlay_file)
         pending = Pending(self._run, cmd, build.module_dir)
         self._running.append(pending)
         return Running(pending, build.module_dir, self._stand_ins, tuple(cmd), self._env)
+
+    def write_overlay(self, overlay: Mapping[str, bytes | None]) -> str | None:
+        """An overlay file for `go ... -overlay`, in this session's folder (None if empty)."""
+        self._overlays += 1
+        return _write_overlay(self._folder, self._overlays, overlay, self._stand_ins)
+
+    @property
+    def folder(self) -> Path:
+        """The session's temporary folder (removed when the session closes)."""
+        return self._folder
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self._env
 
     def _run(self, cmd: Sequence[str], cwd: Path) -> tuple[int, str, str]:
         with self._slots:

@@ -49,15 +49,44 @@ def _globs(value: object) -> tuple[str, ...]:
     raise ValueError("must be a list of glob patterns (strings)")
 
 
-def _number(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+def _fraction(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
-    raise ValueError("must be a number")
+    raise ValueError("must be a fraction from 0 to 1 (e.g. 0.01)")
+
+
+def _file(value: object) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("must be a file name")
+
+
+def _bench(value: object) -> str | None:
+    """`true` runs every benchmark (as `--bench` alone), a string those it matches."""
+    if value is True:
+        return "."
+    if value is False:
+        return None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("must be true, false or a regular expression")
+
+
+def _duration(value: object) -> float:
+    from goescape import benchmarks
+
+    if not isinstance(value, bool) and isinstance(value, int | float | str):
+        try:
+            return benchmarks.parse_budget(str(value))
+        except ValueError:
+            pass
+    raise ValueError("must be seconds or a duration (e.g. 90s, 2m)")
 
 
 class Key(NamedTuple):
     field: str  # the Options field it sets
     check: Callable[[object], object]  # the TOML value as the field holds it; ValueError: why not
+    path: bool = False  # a file, relative to the repository root (except the word "none")
 
 
 # The keys of .goescape.toml, spelt as the command-line options that override them.
@@ -68,6 +97,12 @@ KEYS: dict[str, Key] = {
     "leaks": Key("leaks", _flag),
     "fail-on-induced": Key("fail_on_induced", _flag),
     "exclude": Key("exclude", _globs),
+    "profile": Key("profile", _file, path=True),
+    "pgo": Key("pgo", _flag),
+    "min-hotness": Key("min_hotness", _fraction),
+    "fail-on-cold": Key("fail_on_cold", _flag),
+    "bench": Key("bench", _bench),
+    "bench-time": Key("bench_time", _duration),
 }
 
 
@@ -127,7 +162,12 @@ def load(path: Path) -> dict[str, object]:
         raise FatalError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise FatalError(f"{path}: not valid TOML: {err}") from None
-    return parse(data, str(path))
+    values = parse(data, str(path))
+    for key in KEYS.values():
+        named = values.get(key.field)
+        if key.path and isinstance(named, str) and named != "none":
+            values[key.field] = str(path.parent / named)
+    return values
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -18,6 +18,17 @@ from goescape.errors import FatalError
 _DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")
 
 _Answer = tuple[int, str]  # exit code and stdout of a git lookup
+# `pgo_files`: from any directory of the repository (`:(top)` and --full-name).
+PGO_QUERY = (
+    "ls-files",
+    "-z",
+    "--full-name",
+    "--cached",
+    "--others",
+    "--exclude-standard",
+    "--",
+    ":(top,glob)**/default.pgo",
+)
 
 
 class Git:
@@ -100,6 +111,12 @@ class Git:
             "ls-files", "--others", "--exclude-standard", "-z", "--full-name", "--", ":/"
         )
         return [p for p in out.split("\0") if p]
+
+    def pgo_files(self) -> list[str]:
+        """Every `default.pgo` in the working tree (tracked or untracked, not ignored),
+        repo-relative. Asked once per run; `prefetch(PGO_QUERY)` starts it early."""
+        code, out = self._ask(*PGO_QUERY)
+        return [p for p in out.split("\0") if p] if code == 0 else []
 
     def trees_files(self, rev: str, directories: Iterable[str]) -> dict[str, dict[str, str]]:
         """`tree_files` of several directories, read in one `git cat-file --batch`.

@@ -2,7 +2,8 @@
 the compiler's flow explanation. Pure.
 
 The flow, when there is one, says *why* something escapes (returned, captured, boxed...),
-so it wins over guesses from the expression text; plain -m output has only the text.
+so it wins over guesses from the expression text; plain -m output has only the text. An
+escape on a cold path (coldpaths.py) gets no hot-path advice at all.
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ LEAK_TO_HEAP = "leak"
 LEAK_CONTENT = "leak-content"
 LEAK_TO_RESULT = "leak-result"
 GENERIC = "generic"
+APPEND_RETURNED = "append-returned"
+SLICE_OF_LOCAL = "slice-of-local"
+COLD = "cold-path"
 
 HINTS: dict[str, str] = {
-    POINTER_RETURNED: "return the value, not a pointer to it, when the struct is small",
+    POINTER_RETURNED: (
+        "return the value, not a pointer to it: strings, slices and small structs copy cheaply"
+    ),
     RETURNED_ALLOCATION: (
         "a returned slice or map lives on the heap; let hot callers pass a buffer in"
     ),
@@ -86,6 +92,13 @@ HINTS: dict[str, str] = {
     GENERIC: (
         "this allocation outlives the call; keep it local, reuse it, or let the caller provide it"
     ),
+    APPEND_RETURNED: (
+        "a returned slice is on the heap at any capacity; let callers pass a slice to append to"
+    ),
+    SLICE_OF_LOCAL: (
+        "a slice of this local array outlives the call, so the array moves; let the caller pass it"
+    ),
+    COLD: "runs only when something fails: it costs nothing on the normal path; no change needed",
 }
 
 _MAKE = re.compile(r"make\((?P<type>.*?)(?:, (?P<sizes>.+))?\)")
@@ -134,6 +147,9 @@ def _classify_moved(reasons: str) -> str:
         return TOO_LARGE
     if "(captured by a closure)" in reasons:
         return CLOSURE_CAPTURE
+    if "(slice)" in reasons:
+        # `return b[:]` of a local array: the array is what moves, not a value to copy out.
+        return SLICE_OF_LOCAL
     if "(return)" in reasons:
         return POINTER_RETURNED
     if reasons:
@@ -151,7 +167,8 @@ def _classify_escapes(expr: str, reasons: str) -> str:
     if expr == "... argument":
         return VARIADIC
     if expr == "append" or expr.startswith("append("):
-        return SLICE_GROWTH
+        # Preallocating does not help a slice that is handed back: it escapes either way.
+        return APPEND_RETURNED if returned else SLICE_GROWTH
     if "(non-constant size)" in reasons:
         return NON_CONSTANT_SIZE
     if _top_level_plus(expr):
@@ -160,6 +177,8 @@ def _classify_escapes(expr: str, reasons: str) -> str:
     if _STRING_CONVERSION.fullmatch(expr):
         return STRING_CONVERSION
     if expr.startswith(("&", "new(")):
+        if "(interface-converted)" in reasons:
+            return INTERFACE  # `return &ParseError{...}` as an error: copying it out boxes it too
         return POINTER_RETURNED if returned else ALLOCATION_KEPT
     if expr.startswith("make("):
         if returned:
@@ -180,8 +199,11 @@ def _classify_escapes(expr: str, reasons: str) -> str:
     return INTERFACE_ARGUMENT if boxed_for_call else INTERFACE
 
 
-def category(escape: Escape) -> str:
-    """The kind of fix that applies: one of the names in HINTS."""
+def category(escape: Escape, cold: str = "") -> str:
+    """The kind of fix that applies: one of the names in HINTS. `cold`: why the escape is on
+    a path that only runs when something fails ("" when it is not)."""
+    if cold and escape.kind != LEAK:
+        return COLD
     reasons = _reasons(escape)
     if escape.kind == MOVED:
         return _classify_moved(reasons)
@@ -196,6 +218,6 @@ def category(escape: Escape) -> str:
     return GENERIC
 
 
-def hint_for(escape: Escape) -> str:
-    """A short, one-line fix hint for `escape`."""
-    return HINTS[category(escape)]
+def hint_for(escape: Escape, cold: str = "") -> str:
+    """A short, one-line fix hint for `escape` (`cold` as for `category`)."""
+    return HINTS[category(escape, cold)]

@@ -15,6 +15,14 @@ class Options(NamedTuple):
     fail_on_induced: bool = False
     allow_broken_base: bool = False
     use_cache: bool = True
+    # Does it matter (docs/cold-and-hot.md):
+    profile: str | None = None  # a pprof CPU profile; None: a main package's default.pgo; "none"
+    pgo: bool = False  # compile both sides with --profile's file too (default.pgo always is)
+    min_hotness: float | None = None  # escapes in colder functions only inform
+    fail_on_cold: bool = False  # count new escapes on paths that run only when something fails
+    bench: str | None = None  # run the changed packages' benchmarks matching this at both sides
+    bench_time: float = 60.0  # seconds for the whole benchmark stage
+    # Where it runs (docs/configuration.md):
     # `base` in .goescape.toml: tried after --base and pre-commit's refs, before the upstream.
     default_base: str | None = None
     exclude: tuple[str, ...] = ()  # globs of repo-relative paths a run leaves out (skipped)

@@ -22,9 +22,18 @@ from goescape.options import Options
 from goescape.sides import Side, Worktree
 
 if TYPE_CHECKING:
-    from goescape import builds
+    from goescape import builds, compiler, profile
     from goescape.functions import FunctionId
-    from goescape.outcome import BaseChoice, Finding, FunctionSummary, Outcome, Skipped
+    from goescape.modules import Module
+    from goescape.outcome import (
+        BaseChoice,
+        BenchmarkComparison,
+        Finding,
+        FunctionSummary,
+        Outcome,
+        Skipped,
+    )
+    from goescape.profile import ProfileTable
 
 # Files besides .go that change what the compiler sees.
 _BUILD_SUFFIXES = (".go", ".s", ".S", ".c", ".h", ".cc", ".cpp", ".hh", ".hpp", ".syso")
@@ -91,11 +100,18 @@ def _analyse(
     from goescape import compiler
 
     go = compiler.find_go()
+    ranking = _choose_profile(options, cwd, repo, head_side, packages)
+    reading: Pending[ProfileTable] | None = None
+    if ranking is not None:
+        from goescape import profile
+
+        reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
+    pgo = _pgo(ranking, options, packages)
     progress(f"compiling {len(packages)} package{'s' * (len(packages) != 1)} at base and head")
     from goescape import builds
 
     with compiler.Session(go) as session:
-        build = builds.Builds(session, repo, base, options, env, list(packages.values()))
+        build = builds.Builds(session, repo, base, options, env, list(packages.values()), pgo)
         build.start_head(head_side)
         asking_toolchain = Pending(compiler.toolchain, go)
         # The caller renders the outcome with `report` next.
@@ -105,8 +121,26 @@ def _analyse(
         )
         build.start_base(base_side, asking_toolchain.result())
         result = _compare(build, touched, changes, packages, head_side, base_side, options)
-    findings, summaries, warnings, base_broken = result
-    from goescape.outcome import Outcome, Skipped
+        findings, summaries, warnings, base_broken = result
+        table = reading.result() if reading is not None else None
+        findings = _relevance(findings, head_side, table)
+        measured: list[BenchmarkComparison] = []
+        if options.bench is not None:
+            progress("running benchmarks at base and head")
+            measured, noted = _benchmarks(
+                session, options, repo.root, packages, head_side, base_side, pgo
+            )
+            warnings += noted
+    from goescape.outcome import Outcome, ProfileInfo, Skipped
+
+    profile_info = None
+    if ranking is not None:
+        warnings += list(ranking.notes)
+        profile_info = ProfileInfo(
+            ranking.shown, ranking.source, bool(ranking.pgo), table.total if table else 0
+        )
+    elif options.min_hotness is not None:
+        warnings.append("--min-hotness has no effect without a profile")
 
     if base_broken:
         skipped.append(
@@ -126,6 +160,10 @@ def _analyse(
         go_version=build.version,
         count_leaks=options.leaks,
         fail_on_induced=options.fail_on_induced,
+        fail_on_cold=options.fail_on_cold,
+        min_hotness=options.min_hotness,
+        profile=profile_info,
+        benchmarks=tuple(measured),
         root=str(repo.root),
     )
 
@@ -145,6 +183,9 @@ class Asked(NamedTuple):
 def ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> Asked:
     """The repository, head, base choice and diff of a run (goescape modules asks too)."""
     lookups = git.Git(cwd)
+    if options.profile is None:
+        # Looking for a default.pgo costs one git command, asked beside the others.
+        lookups.prefetch(git.PGO_QUERY)
     finding_root = Pending(git.find_root_and_head, cwd, lookups)
     git.prefetch_choices(lookups, options.head, options.base, env, options.default_base)
     # Untracked files are part of a working-tree head; for a commit they must be hidden
@@ -289,3 +330,117 @@ def _compare(
         count_leaks=options.leaks,
     )
     return findings, summaries, warnings, broken
+
+
+# --- does it matter: profiles, cold paths, benchmarks (docs/cold-and-hot.md) ---------------
+
+
+def _choose_profile(
+    options: Options,
+    cwd: Path,
+    repo: git.Git,
+    head_side: Side,
+    packages: Mapping[str, Package],
+) -> profile.Chosen | None:
+    listed: list[str] = []
+    if options.profile is None:
+        listed = repo.pgo_files()
+        if not listed and not options.pgo:
+            return None  # the common case: nothing more to load or ask
+    from goescape import profile
+
+    def is_main(directory: str) -> bool:
+        files = head_side.go_files(directory)
+        return any(
+            _package_clause(head_side, p) == "main" for p in files if modules.buildable(p, False)
+        )
+
+    return profile.choose(
+        options.profile,
+        options.pgo,
+        cwd,
+        repo.root,
+        (p.module for p in packages.values()),
+        listed,
+        lambda path: modules.find_module(path, head_side.read),
+        is_main,
+    )
+
+
+def _package_clause(side: Side, path: str) -> str:
+    gofile = side.parsed(path)
+    return gofile.package if gofile is not None else ""
+
+
+def _pgo(
+    ranking: profile.Chosen | None, options: Options, packages: Mapping[str, Package]
+) -> dict[Module, tuple[str, str]]:
+    """Per module, the `-pgo=` value of both sides' builds and its cache-key part."""
+    if ranking is not None:
+        return {m: (path, ranking.digest) for m, path in ranking.pgo.items()}
+    if options.profile == "none":
+        # No default.pgo from go itself either (it applies one to a main package's build).
+        return {p.module: ("off", "off") for p in packages.values()}
+    return {}
+
+
+def _relevance(
+    findings: list[Finding], head_side: Side, table: ProfileTable | None
+) -> list[Finding]:
+    from goescape.outcome import CHANGED, NEW
+
+    if table is None and not any(f.state in (NEW, CHANGED) for f in findings):
+        return findings
+    from goescape import relevance
+
+    def span(path: str, line: int) -> tuple[int, int] | None:
+        gofile = head_side.parsed(path)
+        for decl in reversed(gofile.functions if gofile is not None else ()):
+            if decl.start_line <= line <= decl.end_line:
+                return decl.start_line, decl.end_line
+        return None
+
+    return relevance.annotate(
+        findings, head_side.read, lambda path: _package_clause(head_side, path), table, span
+    )
+
+
+def _benchmarks(
+    session: compiler.Session,
+    options: Options,
+    root: Path,
+    packages: Mapping[str, Package],
+    head_side: Side,
+    base_side: Side,
+    pgo: Mapping[Module, tuple[str, str]],
+) -> tuple[list[BenchmarkComparison], list[str]]:
+    from goescape import benchmarks, sides
+
+    targets = []
+    for directory, package in sorted(packages.items()):
+        module_dir = root / package.module.root
+        targets.append(
+            benchmarks.Target(
+                module_dir,
+                modules.package_dir(package.module, directory),
+                package.import_path,
+                root / directory,
+            )
+        )
+    # One profile serves all modules' benchmarks: several modules with different default.pgo
+    # files are rare, and the figures compared are allocations.
+    value = next(iter(pgo.values()), ("", ""))[0]
+
+    def side(overlay: Mapping[str, bytes | None]) -> benchmarks.SideBuild:
+        return benchmarks.SideBuild(overlay, options.tags, value)
+
+    return benchmarks.run(
+        session,
+        targets,
+        {
+            "base": side(sides.overlay(base_side, root)),
+            "head": side(sides.overlay(head_side, root)),
+        },
+        options.bench or ".",
+        options.bench_time,
+    )

@@ -30,8 +30,10 @@ def run(
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
     check: bool = True,
+    timeout: float | None = None,
 ) -> tuple[int, bytes, bytes]:
-    """Run `cmd`; return (exit code, stdout, stderr). With `check`, non-zero raises."""
+    """Run `cmd`; return (exit code, stdout, stderr). With `check`, non-zero raises. After
+    `timeout` seconds the command is killed and subprocess.TimeoutExpired raised."""
     proc = subprocess.run(
         list(cmd),
         cwd=cwd,
@@ -40,6 +42,7 @@ def run(
         stdin=None if input is not None else subprocess.DEVNULL,
         capture_output=True,
         check=False,
+        timeout=timeout,
     )
     if check and proc.returncode != 0:
         raise CalledProcessError(
@@ -57,6 +60,7 @@ def run_text(
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    timeout: float | None = None,
 ) -> tuple[int, str, str]:
-    code, out, err = run(cmd, cwd=cwd, env=env, check=check)
+    code, out, err = run(cmd, cwd=cwd, env=env, check=check, timeout=timeout)
     return code, out.decode(errors="replace"), err.decode(errors="replace")

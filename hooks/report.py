@@ -16,7 +16,15 @@ from typing import Any
 from goescape import __version__
 from goescape.escapes import LEAK, Escape, FlowStep
 from goescape.hints import category, hint_for
-from goescape.outcome import ABSENT, NEW, Finding, Outcome, Skipped
+from goescape.outcome import (
+    ABSENT,
+    NEW,
+    BenchmarkComparison,
+    BenchmarkMeasure,
+    Finding,
+    Outcome,
+    Skipped,
+)
 
 JSON_SCHEMA_VERSION = 1
 
@@ -32,7 +40,11 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _sorted(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.ordinal))
+    """Hotter first (with a profile), then by position."""
+    return sorted(
+        findings,
+        key=lambda f: (-(f.hotness or 0.0), f.escape.path, f.escape.line, f.escape.col, f.ordinal),
+    )
 
 
 def _changed_functions(outcome: Outcome) -> int:
@@ -56,7 +68,9 @@ def _headline(outcome: Outcome) -> str:
         parts.append(_plural(leaks, "new leaking param", "new leaking params"))
     what = " and ".join(parts) or "no new heap escapes"
     where = _plural(changed, "changed function", "changed functions")
-    return f"goescape: {what} in {where} {base}"
+    rose = len(outcome.regressed())
+    more = f", {_plural(rose, 'benchmark', 'benchmarks')} with more allocs/op" if rose else ""
+    return f"goescape: {what} in {where}{more} {base}"
 
 
 def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) -> str:
@@ -72,7 +86,18 @@ def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) ->
     if finding.escape.inlined:
         # The escape sits in the caller because the callee's body was inlined there.
         parts.append(f"via inlined {finding.escape.inlined}")
+    if finding.cold:
+        parts.append(f"cold: {finding.cold}")
+    if finding.hotness is not None and outcome.profile is not None:
+        parts.append(f"{_percent(finding.hotness)} of CPU in {outcome.profile.path}")
     return ", ".join(parts)
+
+
+def _percent(share: float) -> str:
+    percent = share * 100
+    if percent == 0:
+        return "0%"
+    return f"{percent:.1f}%" if percent >= 0.1 else "<0.1%"
 
 
 def shown_path(path: str, where: str) -> str:
@@ -118,7 +143,10 @@ def _entry(
     head = f"{shown_path(esc.path, where)}:{esc.line}{col}: {finding.display}: {esc.message}"
     if note:
         head += f"   ({note})"
-    lines = [style(code, head) if code else head, style(_DIM, f"    hint: {hint_for(esc)}")]
+    lines = [
+        style(code, head) if code else head,
+        style(_DIM, f"    hint: {hint_for(esc, finding.cold)}"),
+    ]
     if explain:
         lines.extend(_flow_lines(esc, where))
     return lines
@@ -164,6 +192,8 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     for f in counted:
         note = _note(f, outcome, counts=True, induced=True)
         lines += _entry(f, note, explain=explain, style=style, where=where, code=_RED)
+    for b in outcome.regressed():
+        lines.append(style(_RED, _benchmark_line(b)))
 
     open_new = [f for f in new if f not in counted_set and f.suppressed is None]
     induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
@@ -174,6 +204,37 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     lines += _section(
         "caused by this change in functions it did not touch"
         " (not counted; --fail-on-induced counts them):",
+        body,
+        style,
+    )
+
+    cold = [f for f in open_new if not f.induced and f.is_heap and f.cold]
+    body = []
+    for f in cold:
+        note = _note(f, outcome, counts=True, induced=False)
+        body += _entry(f, note, explain=explain, style=style, where=where)
+    lines += _section(
+        "on paths that run only when something fails (not counted; --fail-on-cold counts them):",
+        body,
+        style,
+    )
+
+    body = []
+    for f in open_new:
+        if not f.induced and f.is_heap and f not in cold and outcome.min_hotness is not None:
+            note = _note(f, outcome, counts=True, induced=False)
+            body += _entry(f, note, explain=explain, style=style, where=where)
+    lines += _section(
+        f"in functions colder than --min-hotness {outcome.min_hotness:g} (not counted):"
+        if outcome.min_hotness is not None
+        else "",
+        body,
+        style,
+    )
+
+    body = [_benchmark_line(b) for b in outcome.benchmarks if not b.regressed]
+    lines += _section(
+        "benchmarks (base -> head; a rise in allocs/op fails the run, ns/op only informs):",
         body,
         style,
     )
@@ -206,6 +267,39 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     return "\n".join(lines)
 
 
+def _figure(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def _benchmark_line(b: BenchmarkComparison) -> str:
+    """`example.com/m/geom BenchmarkLabel: 0 -> 1 allocs/op, 0 -> 16 B/op, 52 -> 160 ns/op`."""
+    head = f"{b.package} {b.name}: "
+    if b.base is None or b.head is None:
+        only = b.head or b.base
+        assert only is not None
+        where = "head" if b.base is None else "base"
+        return (
+            f"{head}{_figure(only.allocs_per_op)} allocs/op, {_figure(only.bytes_per_op)} B/op, "
+            f"{_figure(only.ns_per_op)} ns/op   (only at {where})"
+        )
+    text = (
+        f"{head}{_figure(b.base.allocs_per_op)} -> {_figure(b.head.allocs_per_op)} allocs/op, "
+        f"{_figure(b.base.bytes_per_op)} -> {_figure(b.head.bytes_per_op)} B/op, "
+        f"{_figure(b.base.ns_per_op)} -> {_figure(b.head.ns_per_op)} ns/op"
+    )
+    return f"{text}   (allocs/op rose)" if b.regressed else text
+
+
+def _measure_json(m: BenchmarkMeasure | None) -> dict[str, float] | None:
+    if m is None:
+        return None
+    return {
+        "allocs_per_op": m.allocs_per_op,
+        "bytes_per_op": m.bytes_per_op,
+        "ns_per_op": m.ns_per_op,
+    }
+
+
 def _position(path: str, line: int, col: int) -> dict[str, Any]:
     return {"path": path, "line": line, "col": col}
 
@@ -234,8 +328,11 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
         "new_function": f.new_function,
         "inlined": esc.inlined or None,
         "inlined_from": _position(*f.inlined_from) if f.inlined_from else None,
-        "hint": hint_for(esc),
-        "hint_category": category(esc),
+        "cold": bool(f.cold),
+        "cold_reason": f.cold or None,
+        "hotness": f.hotness,
+        "hint": hint_for(esc, f.cold),
+        "hint_category": category(esc, f.cold),
         "flow": [{**_position(s.path, s.line, s.col), "text": s.text} for s in esc.flow],
     }
 
@@ -258,9 +355,12 @@ def render_json(outcome: Outcome) -> str:
         "options": {
             "count_leaks": outcome.count_leaks,
             "fail_on_induced": outcome.fail_on_induced,
+            "fail_on_cold": outcome.fail_on_cold,
+            "min_hotness": outcome.min_hotness,
         },
+        "profile": outcome.profile._asdict() if outcome.profile else None,
         "summary": {
-            "exit_code": 1 if counted else 0,
+            "exit_code": 1 if outcome.failed() else 0,
             "counted": len(counted),
             "counted_heap": sum(1 for f in counted if f.is_heap),
             "counted_leaks": sum(1 for f in counted if f.escape.kind == LEAK),
@@ -269,6 +369,8 @@ def render_json(outcome: Outcome) -> str:
             "new_induced": sum(1 for f in new if f.induced),
             "new_suppressed": sum(1 for f in new if f.suppressed is not None),
             "removed": sum(1 for f in findings if f.state == ABSENT),
+            "new_cold": sum(1 for f in new if f.cold),
+            "benchmarks_regressed": len(outcome.regressed()),
             "skipped": len(outcome.skipped),
             "warnings": len(outcome.warnings),
         },
@@ -294,5 +396,15 @@ def render_json(outcome: Outcome) -> str:
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in outcome.skipped],
         "warnings": list(outcome.warnings),
+        "benchmarks": [
+            {
+                "package": b.package,
+                "name": b.name,
+                "base": _measure_json(b.base),
+                "head": _measure_json(b.head),
+                "regressed": b.regressed,
+            }
+            for b in outcome.benchmarks
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)

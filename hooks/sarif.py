@@ -18,8 +18,16 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 from goescape import __version__
-from goescape.escapes import LEAK, MOVED, Escape, FlowStep
-from goescape.outcome import ABSENT, NEW, Finding, Location, Outcome
+from goescape.escapes import LEAK, MOVED, FlowStep
+from goescape.outcome import (
+    ABSENT,
+    NEW,
+    BenchmarkComparison,
+    BenchmarkMeasure,
+    Finding,
+    Location,
+    Outcome,
+)
 from goescape.process import run as run_process
 from goescape.sarif_read import FINGERPRINT_KEY, SRCROOT, TOOL_NAME
 from goescape.sarif_rules import (
@@ -40,7 +48,8 @@ GITHUB_MAX_RESULTS = 5000
 GITHUB_MAX_FLOW_LOCATIONS = 1000
 TAGS = ["performance", "go", "escape-analysis"]
 
-HintFor = Callable[[Escape], str]
+# hint_for(escape) or, for an escape on a cold path, hint_for(escape, cold reason).
+HintFor = Callable[..., str]
 # (side, repo-relative path, 1-based line) -> the line's bytes, None if unknown; side is
 # "head" or "base". Only needed to convert the compiler's byte columns.
 LineSource = Callable[[str, str, int], bytes | None]
@@ -160,7 +169,24 @@ def result_level(finding: Finding, outcome: Outcome, level: str) -> str:
         return "note"
     if not finding.is_heap and not outcome.count_leaks:
         return "note"
+    if finding.cold and not outcome.fail_on_cold:
+        return "note"  # only runs when something fails
+    if _colder(finding, outcome):
+        return "note"
     return rule_level(rule_for(finding), outcome, level)
+
+
+def _colder(finding: Finding, outcome: Outcome) -> bool:
+    return (
+        outcome.min_hotness is not None
+        and finding.hotness is not None
+        and finding.hotness < outcome.min_hotness
+    )
+
+
+def rank(finding: Finding) -> float | None:
+    """SARIF `rank` (0 to 100): the function's share of the CPU profile, None without one."""
+    return None if finding.hotness is None else round(finding.hotness * 100, 2)
 
 
 def message(finding: Finding, outcome: Outcome) -> str:
@@ -270,13 +296,16 @@ class _Builder:
         fp = fingerprint(finding)
         fid = finding.function
         qualified = f"{fid.package}.{finding.display}" if fid.package else finding.display
-        hint = self.hint_for(esc) if self.hint_for else rule.hint
+        hint = rule.hint
+        if self.hint_for is not None:
+            hint = self.hint_for(esc, finding.cold) if finding.cold else self.hint_for(esc)
         res = om.Result(
             message=om.Message(text=message(finding, self.outcome)),
             rule_id=rule.id,
             rule_index=RULES.index(rule),
             level=result_level(finding, self.outcome, self.facts.level),
             baseline_state=finding.state,
+            rank=rank(finding),
             locations=[
                 om.Location(
                     physical_location=self.physical(side, esc.path, esc.line, esc.col),
@@ -391,6 +420,17 @@ class _Builder:
                 "failOnInduced": o.fail_on_induced,
                 "uploadMode": self.for_upload,
                 "functions": functions,
+                "failOnCold": o.fail_on_cold,
+                "minHotness": o.min_hotness,
+                "profile": {
+                    "path": o.profile.path,
+                    "source": o.profile.source,
+                    "pgo": o.profile.pgo,
+                    "totalSamples": o.profile.total_samples,
+                }
+                if o.profile
+                else None,
+                "benchmarks": [_benchmark(b) for b in o.benchmarks] if o.benchmarks else None,
             }
         )
 
@@ -450,6 +490,25 @@ class _Builder:
             properties=self.run_properties(),
         )
         return om.SarifLog(runs=[run], version="2.1.0", schema_uri=SCHEMA_URI)
+
+
+def _benchmark(b: BenchmarkComparison) -> dict[str, Any]:
+    def measure(m: BenchmarkMeasure | None) -> dict[str, float] | None:
+        if m is None:
+            return None
+        return {
+            "allocsPerOp": m.allocs_per_op,
+            "bytesPerOp": m.bytes_per_op,
+            "nsPerOp": m.ns_per_op,
+        }
+
+    return {
+        "package": b.package,
+        "name": b.name,
+        "base": measure(b.base),
+        "head": measure(b.head),
+        "regressed": b.regressed,
+    }
 
 
 _SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?([^/:]+):(?!//)(.*)$")  # [user@]host:path, git's short ssh

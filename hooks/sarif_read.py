@@ -73,6 +73,31 @@ class ReportedFunction(NamedTuple):
     new_function: bool = False
 
 
+class ReportedMeasure(NamedTuple):
+    allocs_per_op: float
+    bytes_per_op: float
+    ns_per_op: float
+
+
+class ReportedBenchmark(NamedTuple):
+    """One benchmark measured at base and head (`--bench`; run property `benchmarks`)."""
+
+    package: str
+    name: str
+    base: ReportedMeasure | None  # None: the benchmark does not exist at base
+    head: ReportedMeasure | None
+    regressed: bool  # allocs/op rose: it fails the run
+
+
+class ReportedProfile(NamedTuple):
+    """The CPU profile the findings are ranked by (run property `profile`)."""
+
+    path: str
+    source: str  # "--profile" or "default.pgo"
+    pgo: bool  # both sides compiled with it
+    total_samples: int
+
+
 class SarifReport(NamedTuple):
     tool_version: str
     go_version: str
@@ -89,6 +114,11 @@ class SarifReport(NamedTuple):
     head_label: str = ""
     count_leaks: bool = False
     category: str = ""
+    # Added with cold paths, profiles and benchmarks:
+    fail_on_cold: bool = False
+    min_hotness: float | None = None
+    profile: ReportedProfile | None = None
+    benchmarks: tuple[ReportedBenchmark, ...] = ()
 
 
 class SarifError(FatalError):
@@ -150,7 +180,49 @@ def parse(data: object) -> SarifReport:
         category=_str(
             _obj(run.get("automationDetails", {}), "automationDetails").get("id", ""), "id"
         ),
+        fail_on_cold=bool(props.get("failOnCold", False)),
+        min_hotness=_fraction(props.get("minHotness"), "minHotness"),
+        profile=_profile(props["profile"]) if props.get("profile") is not None else None,
+        benchmarks=tuple(
+            _benchmark(_obj(b, "a benchmark"))
+            for b in _list(props.get("benchmarks", []), "benchmarks")
+        ),
     )
+
+
+def _profile(value: object) -> ReportedProfile:
+    p = _obj(value, "profile")
+    return ReportedProfile(
+        path=_str(p.get("path", ""), "profile.path"),
+        source=_str(p.get("source", ""), "profile.source"),
+        pgo=bool(p.get("pgo", False)),
+        total_samples=_int(p.get("totalSamples", 0), "profile.totalSamples"),
+    )
+
+
+def _benchmark(b: dict[str, Any]) -> ReportedBenchmark:
+    def measure(value: object, where: str) -> ReportedMeasure | None:
+        if value is None:
+            return None
+        m = _obj(value, where)
+        return ReportedMeasure(
+            *(_number(m.get(k), f"{where}.{k}") for k in ("allocsPerOp", "bytesPerOp", "nsPerOp"))
+        )
+
+    return ReportedBenchmark(
+        package=_str(b.get("package", ""), "benchmark package"),
+        name=_str(b.get("name", ""), "benchmark name"),
+        base=measure(b.get("base"), "benchmark base"),
+        head=measure(b.get("head"), "benchmark head"),
+        regressed=bool(b.get("regressed", False)),
+    )
+
+
+def _number(value: object, where: str) -> float:
+    number = _fraction(value, where)
+    if number is None:
+        raise SarifError(f"{where} is missing, expected a number")
+    return number
 
 
 def _escape(res: dict[str, Any], rules: list[dict[str, Any]], where: str) -> ReportedEscape:

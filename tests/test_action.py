@@ -719,6 +719,47 @@ def test_extra_arguments_reach_goescape(runner: Runner, repo: GitRepo) -> None:
     assert result.steps["report"]["outcome"] == "skipped"
 
 
+def test_bench_input_fails_the_job_when_allocations_rise(runner: Runner, repo: GitRepo) -> None:
+    # Make allocates at head, suppressed in the source: only the measurement fails the job.
+    head_go = ESCAPING_GO.replace("func Make", "//go:noinline\nfunc Make").replace(
+        "p := &Point{x, y}", "p := &Point{x, y} //goescape:ignore pooled"
+    )
+    base, head = pull_request(repo, BASE_GO)
+    repo.write(
+        "geom/geom_test.go",
+        """
+        package geom
+
+        import "testing"
+
+        var total int
+
+        func BenchmarkMake(b *testing.B) {
+        	for i := 0; i < b.N; i++ {
+        		total += Make(i, i).X
+        	}
+        }
+        """,
+    )
+    base = repo.commit("benchmark")
+    repo.write("geom/geom.go", head_go)
+    head = repo.commit("allocate")
+    runner.event("pull_request", pr_event(9, base, head))
+
+    result = runner.run(bench="Make", args="--bench-time 3s")
+
+    assert result.failed
+    assert result.outputs["new-escapes"] == "0"
+    assert result.outputs["regressed-benchmarks"] == "1"
+    assert "example.com/m/geom BenchmarkMake: allocs/op 0.0 -> 1.0" in result.log
+    assert (
+        "::error::goescape: 1 benchmark(s) allocate more per op; see the report above" in result.log
+    )
+    sarif = json.loads(Path(result.outputs["sarif-file"]).read_text(encoding="utf-8"))
+    (measured,) = sarif["runs"][0]["properties"]["benchmarks"]
+    assert measured["regressed"] is True
+
+
 def test_a_shallow_checkout_fails_clearly(runner: Runner, repo: GitRepo, tmp_path: Path) -> None:
     base, head = pull_request(repo, ESCAPING_GO)
     shallow = tmp_path / "shallow"

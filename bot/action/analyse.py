@@ -2,7 +2,8 @@
 
 Inputs arrive as environment variables (action.yml maps each `inputs.*` through `env:`):
 GOESCAPE_BASE, GOESCAPE_WORKING_DIRECTORY, GOESCAPE_CATEGORY, GOESCAPE_LEVEL, GOESCAPE_ARGS,
-GOESCAPE_LIST_MODULES (then the step only lists the changed modules, for a job matrix).
+GOESCAPE_BENCH, GOESCAPE_LIST_MODULES (then the step only lists the changed modules, for a
+job matrix).
 The rest is what a runner provides: GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA,
 GITHUB_WORKSPACE, GITHUB_OUTPUT, RUNNER_TEMP.
 
@@ -101,6 +102,7 @@ def goescape_command(
     upload: Path,
     category: str,
     level: str,
+    bench: str = "",
 ) -> list[str]:
     """The goescape command line. The user's extra arguments come first so that the ones the
     Action depends on (base, head, where the SARIF goes, JSON on stdout) win."""
@@ -127,6 +129,7 @@ def goescape_command(
         level,
         "--format",
         "json",
+        *(["--bench", bench] if bench else []),
     ]
 
 
@@ -196,6 +199,20 @@ def resolve(git: Git, event: Event, input_base: str) -> tuple[str, str] | None:
     if shallow:
         warning(f"this checkout is shallow; if results look wrong, {HISTORY_HINT}")
     return base, head
+
+
+def _report_regressed(doc: Mapping[str, Any]) -> int:
+    """Benchmarks whose allocs/op rose (`bench` input), each printed as one line."""
+    regressed = 0
+    for b in doc.get("benchmarks", []):
+        if isinstance(b, dict) and b.get("regressed"):
+            regressed += 1
+            base, head = b.get("base") or {}, b.get("head") or {}
+            print(
+                f"{b.get('package')} {b.get('name')}: allocs/op "
+                f"{base.get('allocs_per_op')} -> {head.get('allocs_per_op')}"
+            )
+    return regressed
 
 
 def _report_counted(doc: Mapping[str, Any]) -> int:
@@ -277,6 +294,7 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
         upload=upload,
         category=category,
         level=level,
+        bench=env.get("GOESCAPE_BENCH", "").strip(),
     )
     print(f"goescape: {base[:12]}..{head[:12]} in {directory}", flush=True)
     proc = subprocess.run(
@@ -294,8 +312,10 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
         raise StepError("goescape did not print its JSON report") from None
     counted = _report_counted(doc)
     print(f"goescape: {counted} new heap escape(s)", flush=True)
+    regressed = _report_regressed(doc)
     outputs = {
         "new-escapes": str(counted),
+        "regressed-benchmarks": str(regressed),
         "exit-code": str(proc.returncode),
         "sarif-file": str(sarif),
         "report-dir": str(out),

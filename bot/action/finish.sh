@@ -20,6 +20,14 @@ if ! [[ "$new" =~ ^[0-9]+$ ]]; then
 fi
 echo "new-escapes=$new" >>"$GITHUB_OUTPUT"
 
+# Benchmarks whose allocs/op rose (input bench): they fail the job like a new escape.
+regressed="${GOESCAPE_REGRESSED:-0}"
+if ! [[ "$regressed" =~ ^[0-9]+$ ]]; then
+    echo "::error::goescape: unexpected count of benchmarks: '$(esc "$regressed")'"
+    exit 1
+fi
+echo "regressed-benchmarks=$regressed" >>"$GITHUB_OUTPUT"
+
 fail_input="${GOESCAPE_FAIL_ON_NEW:-true}"
 case "${fail_input,,}" in
 true | yes | on | 1) fail=true ;;
@@ -30,6 +38,13 @@ false | no | off | 0 | "") fail=false ;;
     ;;
 esac
 
+if [ "$regressed" -gt 0 ]; then
+    if [ "$fail" = true ]; then
+        echo "::error::goescape: $regressed benchmark(s) allocate more per op; see the report above"
+    else
+        echo "goescape: $regressed benchmark(s) allocate more per op (fail-on-new-escapes is off)"
+    fi
+fi
 if [ "$new" -eq 0 ]; then
     echo "goescape: no new heap escapes"
 elif [ "$fail" = true ]; then
@@ -37,4 +52,7 @@ elif [ "$fail" = true ]; then
     exit 1
 else
     echo "goescape: $new new heap escape(s) (fail-on-new-escapes is off)"
+fi
+if [ "$regressed" -gt 0 ] && [ "$fail" = true ]; then
+    exit 1
 fi

@@ -1,6 +1,7 @@
 """Benchmark goescape against the compiler floor and the naive whole-repository way.
 
     python tests/bench/bench.py [--packages 150] [--rounds 5] [--scaling 50,150,400] [--smoke]
+                                [--goescape-args '--profile /abs/cpu.pprof']
 
 Generates a Go module (tests/bench/generate.py), warms a build cache of its own (a GOCACHE
 under the benchmark's temporary directory, so runs are comparable and the developer's cache is
@@ -273,7 +274,7 @@ class Bench:
         if not self.goescape_ok():
             return None
         try:
-            return self.goescape.run(repo, args, env)
+            return self.goescape.run(repo, [*args, *self.opts.goescape_args], env)
         except GoescapeFailed as err:
             self.goescape_note = f"goescape: failed ({err})"
             self.log(self.goescape_note)
@@ -557,6 +558,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--goescape-cmd", help="run this command instead of goescape.cli in-process"
     )
+    parser.add_argument(
+        "--goescape-args",
+        type=shlex.split,
+        default=[],
+        help="more arguments for every goescape run, e.g. '--profile /abs/cpu.pprof'",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(
@@ -595,6 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({opts.files} files x {opts.funcs + 1} functions + types each), "
             f"{opts.rounds} rounds (naive {opts.naive_rounds}), seed {opts.seed}, "
             f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+            + (f", goescape {shlex.join(opts.goescape_args)}" if opts.goescape_args else "")
         )
         print(report(bench, header))
         if opts.json:

@@ -39,6 +39,15 @@ else:
         ("fail-on-induced = true", {"fail_on_induced": True}),
         ('exclude = ["*.pb.go", "examples/"]', {"exclude": ("*.pb.go", "examples/")}),
         ("exclude = []", {"exclude": ()}),
+        ('profile = "none"', {"profile": "none"}),
+        ("pgo = true\nfail-on-cold = true", {"pgo": True, "fail_on_cold": True}),
+        ("min-hotness = 0.01", {"min_hotness": 0.01}),
+        ("min-hotness = 0", {"min_hotness": 0.0}),
+        ("bench = true", {"bench": "."}),
+        ("bench = false", {"bench": None}),
+        ('bench = "BenchmarkParse"', {"bench": "BenchmarkParse"}),
+        ('bench-time = "2m"', {"bench_time": 120.0}),
+        ("bench-time = 90", {"bench_time": 90.0}),
     ],
 )
 def test_keys_fill_options(text: str, expected: dict[str, object]) -> None:
@@ -50,7 +59,10 @@ def test_keys_fill_options(text: str, expected: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("test = true", ".goescape.toml: unknown key 'test' (the keys are: base, exclude,"),
+        (
+            "test = true",
+            ".goescape.toml: unknown key 'test' (the keys are: base, bench, bench-time,",
+        ),
         ("[goescape]\ntests = true", ".goescape.toml: unknown key 'goescape'"),
         ('tests = "yes"', '.goescape.toml: tests must be true or false, not "yes"'),
         ("leaks = 1", ".goescape.toml: leaks must be true or false, not 1"),
@@ -60,6 +72,12 @@ def test_keys_fill_options(text: str, expected: dict[str, object]) -> None:
         ("tags = [1]", ".goescape.toml: tags must be a string (a,b) or a list of tag names"),
         ('base = ""', '.goescape.toml: base must be a git ref (a branch, tag or commit), not ""'),
         ('base = "--all"', ".goescape.toml: base must be a git ref"),
+        ("min-hotness = 2", ".goescape.toml: min-hotness must be a fraction from 0 to 1"),
+        ('min-hotness = "1%"', ".goescape.toml: min-hotness must be a fraction from 0 to 1"),
+        ('bench-time = "soon"', ".goescape.toml: bench-time must be seconds or a duration"),
+        ("bench-time = 0", ".goescape.toml: bench-time must be seconds or a duration"),
+        ('bench = ""', ".goescape.toml: bench must be true, false or a regular expression"),
+        ("profile = true", ".goescape.toml: profile must be a file name, not true"),
     ],
 )
 def test_bad_keys_and_values_are_named(text: str, message: str) -> None:
@@ -78,6 +96,33 @@ def test_every_key_but_exclude_is_a_command_line_option_that_overrides_it() -> N
         # --base fills its own field: pre-commit's refs come between it and the file's base.
         assert action.dest == ("base" if key == "base" else spec.field)
         assert action.default is argparse.SUPPRESS
+
+
+def test_a_profile_named_in_the_file_is_relative_to_the_repository_root(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    path = repo.write(".goescape.toml", 'profile = "prof/cpu.pprof"\nbench = "Parse"\n')
+    assert config.load(path) == {"profile": str(repo.path / "prof" / "cpu.pprof"), "bench": "Parse"}
+    path = repo.write(".goescape.toml", 'profile = "none"\n')
+    assert config.load(path) == {"profile": "none"}
+    path = repo.write(".goescape.toml", 'profile = "/srv/cpu.pprof"\n')
+    assert config.load(path) == {"profile": "/srv/cpu.pprof"}
+
+
+def test_the_command_line_turns_off_what_the_file_turns_on(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write(
+        ".goescape.toml",
+        'bench = true\nbench-time = "2m"\npgo = true\nprofile = "cpu.pprof"\nleaks = true\n',
+    )
+    parse = cli._parser().parse_args
+    _, options = config.options(parse(["-C", str(repo.path)]), {})
+    profile = str(repo.path.resolve() / "cpu.pprof")
+    assert options == Options(bench=".", bench_time=120.0, pgo=True, profile=profile, leaks=True)
+    given = ["--no-bench", "--no-pgo", "--profile", "none", "--bench-time", "30s", "--no-leaks"]
+    _, options = config.options(parse(["-C", str(repo.path), *given]), {})
+    assert options == Options(bench=None, bench_time=30.0, pgo=False, profile="none")
+    _, options = config.options(parse(["-C", str(repo.path), "--bench", "Parse"]), {})
+    assert options.bench == "Parse"
 
 
 def test_the_file_is_found_at_the_repository_root(tmp_path: Path) -> None:
@@ -183,13 +228,31 @@ def test_without_a_file_the_defaults_hold(
 def test_the_file_sets_defaults_and_the_command_line_wins(
     changed: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    changed.write(".goescape.toml", 'tests = true\ntags = ["special"]\nleaks = true\n')
+    changed.write(
+        ".goescape.toml",
+        'tests = true\ntags = ["special"]\nleaks = true\nfail-on-cold = true\nmin-hotness = 0.5\n',
+    )
     doc = report(capsys, changed)
     assert found(doc) == ["Add", "Special", "helper"]
-    assert doc["options"] == {"count_leaks": True, "fail_on_induced": False}
-    doc = report(capsys, changed, "--no-tests", "--tags", "", "--no-leaks", "--fail-on-induced")
+    assert doc["options"] == {
+        "count_leaks": True,
+        "fail_on_induced": False,
+        "fail_on_cold": True,
+        "min_hotness": 0.5,
+    }
+    doc = report(
+        capsys,
+        changed,
+        *("--no-tests", "--tags", "", "--no-leaks", "--fail-on-induced"),
+        *("--no-fail-on-cold", "--min-hotness", "0.25"),
+    )
     assert found(doc) == ["Add"]
-    assert doc["options"] == {"count_leaks": False, "fail_on_induced": True}
+    assert doc["options"] == {
+        "count_leaks": False,
+        "fail_on_induced": True,
+        "fail_on_cold": False,
+        "min_hotness": 0.25,
+    }
     # From a subdirectory too: the file is the repository root's.
     run = goescape(capsys, "-C", str(changed.path / "geom"))
     assert run.code == 1

@@ -204,8 +204,8 @@ ex/ex.go:50:15:   flow: ~r0 ← out:
 ex/ex.go:50:15:     from return out (return) at ex/ex.go:52:2
 ex/ex.go:50:15: append escapes to heap
 """,
-        hints.SLICE_GROWTH,
-        id="1.27 append escapes to heap",
+        hints.APPEND_RETURNED,
+        id="1.27 append escapes to heap, returned",
     ),
     pytest.param(
         "make([]byte, n) escapes to heap",
@@ -494,8 +494,89 @@ def test_the_pointer_return_hint_reads_as_documented() -> None:
     assert isinstance(text, str)
     (escape,) = parse(text)
     assert hints.hint_for(escape) == (
-        "return the value, not a pointer to it, when the struct is small"
+        "return the value, not a pointer to it: strings, slices and small structs copy cheaply"
     )
+
+
+# Shapes whose hint was wrong before the flow decided it (go1.27.3, `go build -gcflags=-m=2`).
+FLOW_CASES = [
+    pytest.param(
+        "moved to heap: b",
+        """\
+geom/geom.go:51:6: b escapes to heap in Buf:
+geom/geom.go:51:6:   flow: ~r0 ← &b:
+geom/geom.go:51:6:     from b (address-of) at geom/geom.go:52:10
+geom/geom.go:51:6:     from b[:] (slice) at geom/geom.go:52:10
+geom/geom.go:51:6:     from return b[:] (return) at geom/geom.go:52:2
+geom/geom.go:51:6: moved to heap: b
+""",
+        hints.SLICE_OF_LOCAL,
+        id="return b[:] of a local array is not a small struct",
+    ),
+    pytest.param(
+        "moved to heap: s",
+        """\
+h.go:6:2: s escapes to heap in StrPtr:
+h.go:6:2:   flow: ~r0 ← &s:
+h.go:6:2:     from &s (address-of) at h.go:7:9
+h.go:6:2:     from return &s (return) at h.go:7:2
+h.go:6:2: moved to heap: s
+""",
+        hints.POINTER_RETURNED,
+        id="return &s of a string: the hint names strings",
+    ),
+    pytest.param(
+        "&E{...} escapes to heap",
+        """\
+h.go:29:9: &E{...} escapes to heap in Err:
+h.go:29:9:   flow: ~r0 ← &{storage for &E{...}}:
+h.go:29:9:     from &E{...} (spill) at h.go:29:9
+h.go:29:9:     from &E{...} (interface-converted) at h.go:29:9
+h.go:29:9:     from return &E{...} (return) at h.go:29:2
+h.go:29:9: &E{...} escapes to heap
+""",
+        hints.INTERFACE,
+        id="return &E{...} as an error: boxed, not a pointer to give up",
+    ),
+    pytest.param(
+        "append escapes to heap",
+        """\
+h.go:12:13: append(xs, n) escapes to heap in SlicePtr:
+h.go:12:13:   flow: xs ← &{storage for append(xs, n)}:
+h.go:12:13:     from append(xs, n) (spill) at h.go:12:13
+h.go:12:13:     from xs = append(xs, n) (assign) at h.go:12:5
+h.go:12:13: append escapes to heap
+""",
+        hints.SLICE_GROWTH,
+        id="append kept, not returned: preallocate",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "text", "expected"), FLOW_CASES)
+def test_flow_corrects_the_hint(message: str, text: str, expected: str) -> None:
+    escape = _escape(text, message)
+    assert hints.category(escape) == expected
+
+
+def test_a_cold_escape_gets_no_hot_path_advice() -> None:
+    text = """\
+geom/geom.go:24:36: n escapes to heap in Parse:
+geom/geom.go:24:36:   flow: {storage for ... argument} ← &{storage for n}:
+geom/geom.go:24:36:     from n (spill) at geom/geom.go:24:36
+geom/geom.go:24:36:     from ... argument (slice-literal-element) at geom/geom.go:24:20
+geom/geom.go:24:36: n escapes to heap
+"""
+    escape = _escape(text, "n escapes to heap")
+    assert hints.category(escape) == hints.INTERFACE_ARGUMENT
+    assert "hot path" in hints.hint_for(escape)
+    assert hints.category(escape, cold="panic argument") == hints.COLD
+    cold_hint = hints.hint_for(escape, cold="panic argument")
+    assert "hot path" not in cold_hint
+    assert "strconv" not in cold_hint
+    # A leak says what callers pay, wherever it is.
+    (leak,) = parse("# p\np/p.go:3:8: leaking param: err\n")
+    assert hints.category(leak, cold="error return") == hints.LEAK_TO_HEAP
 
 
 def test_every_hint_is_one_short_distinct_line() -> None:

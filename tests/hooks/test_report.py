@@ -72,7 +72,7 @@ GEOM_PKG = "example.com/esc/geom"
 BASE = BaseChoice("3f2a1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a49", "merge base of HEAD and origin/main")
 HEADLINE_BASE = "(base 3f2a1c0, merge base of HEAD and origin/main)"
 
-HINT_POINTER = "    hint: return the value, not a pointer to it, when the struct is small"
+HINT_POINTER = "    hint: " + hints.HINTS[hints.POINTER_RETURNED]
 HINT_RETURNED = "    hint: " + hints.HINTS[hints.RETURNED_ALLOCATION]
 
 
@@ -432,12 +432,14 @@ TOP_KEYS = [
     "base",
     "head",
     "options",
+    "profile",
     "summary",
     "counted",
     "findings",
     "functions",
     "skipped",
     "warnings",
+    "benchmarks",
 ]
 FINDING_KEYS = [
     "function",
@@ -458,6 +460,9 @@ FINDING_KEYS = [
     "new_function",
     "inlined",
     "inlined_from",
+    "cold",
+    "cold_reason",
+    "hotness",
     "hint",
     "hint_category",
     "flow",
@@ -487,6 +492,8 @@ def test_json_names_base_head_and_the_counted_escapes() -> None:
         "new_induced": 0,
         "new_suppressed": 0,
         "removed": 0,
+        "new_cold": 0,
+        "benchmarks_regressed": 0,
         "skipped": 0,
         "warnings": 0,
     }
@@ -539,7 +546,12 @@ def test_json_marks_induced_suppressed_and_leaks() -> None:
     assert doc["summary"]["new_suppressed"] == 1
     assert doc["skipped"] == [{"path": "geom/generated.go", "reason": "generated file"}]
     assert doc["warnings"] == ["geom/geom.go:29: //goescape:ignore without a reason"]
-    assert doc["options"] == {"count_leaks": False, "fail_on_induced": False}
+    assert doc["options"] == {
+        "count_leaks": False,
+        "fail_on_induced": False,
+        "fail_on_cold": False,
+        "min_hotness": None,
+    }
 
 
 def test_json_with_nothing_new_exits_clean_and_has_a_head_commit() -> None:
