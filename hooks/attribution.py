@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from goescape.modules import Package, buildable
@@ -108,8 +109,97 @@ def declarations(
     return index
 
 
-def suppression(side: Side, path: str, line: int) -> IgnoreComment | None:
+def suppression(side: Side, escape: escapes.Escape) -> IgnoreComment | None:
+    """The marker that silences `escape` (functions.suppression_for), looking at the lines of
+    its -m=2 explanation in the same file too."""
     from goescape import functions
 
-    gofile = side.parsed(path)
-    return None if gofile is None else functions.suppression_for(gofile, line)
+    gofile = side.parsed(escape.path)
+    if gofile is None:
+        return None
+    explained = [step.line for step in escape.flow if step.path == escape.path]
+    return functions.suppression_for(gofile, escape.line, explained)
+
+
+class ConstantTest:
+    """comparison.ConstantTest from the sources: constants.decide told what is written at an
+    escape's column and which names are types (the package's own, the predeclared ones, and
+    those of imported standard-library and same-module packages)."""
+
+    def __init__(self, sides: Mapping[str, Side], goroot: str) -> None:
+        self.sides = sides
+        self.goroot = Path(goroot) if goroot else None
+        self._lines: dict[tuple[str, str], list[bytes] | None] = {}
+        self._types: dict[tuple[str, str], frozenset[str]] = {}
+        self._imported: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+
+    def __call__(self, side_name: str, escape: escapes.Escape) -> bool:
+        from goescape import constants
+
+        found = constants.shape(escape.expr)
+        if found is None:
+            return False
+        if found.kind != constants.TYPED:
+            return True
+        side = self.sides[side_name]
+        return constants.decide(
+            escape.expr,
+            self._written(side_name, escape),
+            lambda name: self._is_type(side_name, side, escape.path, name),
+        )
+
+    def _written(self, side_name: str, escape: escapes.Escape) -> bytes | None:
+        if escape.col <= 0:
+            return None
+        key = (side_name, escape.path)
+        if key not in self._lines:
+            data = self.sides[side_name].read(escape.path)
+            self._lines[key] = None if data is None else data.split(b"\n")
+        lines = self._lines[key]
+        if lines is None or not 0 < escape.line <= len(lines):
+            return None
+        return lines[escape.line - 1][escape.col - 1 :] or None
+
+    def _is_type(self, side_name: str, side: Side, path: str, name: str) -> bool:
+        qualifier, dot, rest = name.rpartition(".")
+        if not dot:
+            return rest in self._package_types(side_name, side, posixpath.dirname(path))
+        gofile = side.parsed(path)
+        for _, imported in gofile.imports if gofile is not None else ():
+            package, types = self._imported_types(side_name, side, path, imported)
+            if package == qualifier and rest in types:
+                return True
+        return False
+
+    def _package_types(self, side_name: str, side: Side, directory: str) -> frozenset[str]:
+        key = (side_name, directory)
+        if key not in self._types:
+            parsed = (side.parsed(p) for p in side.go_files(directory))
+            self._types[key] = frozenset(t for f in parsed if f is not None for t in f.types)
+        return self._types[key]
+
+    def _imported_types(
+        self, side_name: str, side: Side, path: str, imported: str
+    ) -> tuple[str, frozenset[str]]:
+        """(package name, its types) of an import: the standard library's from GOROOT, the
+        module's own from the side; ("", none) for anything else."""
+        from goescape import functions, modules
+
+        key = (side_name, imported)
+        if key in self._imported:
+            return self._imported[key]
+        found: list[functions.GoFile] = []
+        first = imported.partition("/")[0]
+        if "." not in first and self.goroot is not None:
+            for file in sorted((self.goroot / "src" / imported).glob("*.go")):
+                if not file.name.endswith("_test.go"):
+                    found.append(functions.parse_go(file.read_bytes()))
+        else:
+            module = modules.find_module(path, side.read)
+            if module is not None and imported.startswith(module.path + "/"):
+                directory = posixpath.join(module.root, imported[len(module.path) + 1 :])
+                parsed = (side.parsed(p) for p in side.go_files(directory))
+                found = [f for f in parsed if f is not None and not f.package.endswith("_test")]
+        name = found[0].package if found else ""
+        self._imported[key] = (name, frozenset(t for f in found for t in f.types))
+        return self._imported[key]

@@ -55,6 +55,7 @@ class Builds:
         self.head: list[compiler.Running] = []
         self.plans: list[_BasePlan] = []
         self.version = ""
+        self.goroot = ""
 
     def start_head(self, head_side: Side) -> None:
         from goescape import compiler
@@ -78,6 +79,7 @@ class Builds:
         from goescape import cache
 
         self.version = toolchain.version
+        self.goroot = toolchain.goroot
         tests = self.options.tests
         base_side.list_directories(p.directory for p in self.packages)
         overlay: dict[str, bytes | None] | None = None  # read only when something compiles

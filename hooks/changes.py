@@ -8,7 +8,7 @@ Paths come from the lines that hold one path each (`rename from/to`, `---`/`+++`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 ADDED = "A"
@@ -16,6 +16,18 @@ MODIFIED = "M"
 DELETED = "D"
 RENAMED = "R"
 COPIED = "C"  # only with -C, which goescape does not pass
+
+
+class Hunk(NamedTuple):
+    """One `@@ -old_start,old_count +new_start,new_count @@` of `git diff -U0`.
+
+    A count of 0 means nothing on that side: the start is then the line after which the
+    other side's lines were added (old) or removed (new), as git writes it."""
+
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
 
 
 class FileChange(NamedTuple):
@@ -29,6 +41,7 @@ class FileChange(NamedTuple):
         int
     ]  # head-side line n: base lines were removed after line n (0 = top)
     binary: bool = False  # git printed "Binary files ... differ": no line information
+    hunks: tuple[Hunk, ...] = ()  # in file order; how base lines map to head lines
 
 
 def git_diff_args(base: str, head: str | None = None) -> list[str]:
@@ -164,6 +177,7 @@ class _File:
         self.binary = False
         self.added: set[int] = set()
         self.deleted_after: set[int] = set()
+        self.hunks: list[Hunk] = []
 
     def result(self) -> FileChange:
         old, new = self.old, self.new
@@ -188,6 +202,7 @@ class _File:
             added_lines=frozenset(self.added),
             deleted_after=frozenset(self.deleted_after),
             binary=self.binary,
+            hunks=tuple(self.hunks),
         )
 
 
@@ -245,6 +260,7 @@ def _read_hunk(header: str, lines: Iterator[str], current: _File) -> None:
     old_count = 1 if match.group(2) is None else int(match.group(2))
     new_start = int(match.group(3))
     new_count = 1 if match.group(4) is None else int(match.group(4))
+    current.hunks.append(Hunk(int(match.group(1)), old_count, new_start, new_count))
     if new_count == 0:
         # Pure deletion: git gives the head line after which the base lines were removed.
         current.deleted_after.add(new_start)
@@ -266,6 +282,62 @@ def _read_hunk(header: str, lines: Iterator[str], current: _File) -> None:
             new_line += 1
             new_count -= 1
             old_count -= 1
+
+
+class Place(NamedTuple):
+    """Where a base line is at head: `line` when it is unchanged, else somewhere in the
+    lines [first, last] that replaced it (`line` the likeliest: the same offset in the hunk)."""
+
+    path: str
+    line: int
+    first: int
+    last: int
+
+    @property
+    def exact(self) -> bool:
+        return self.first == self.last == self.line
+
+
+class LineMap:
+    """The diff's correspondence of base lines to head lines, file by file."""
+
+    def __init__(self, changes: Iterable[FileChange]) -> None:
+        self._by_old: dict[str, FileChange] = {}
+        self._new_paths: set[str] = set()
+        for change in changes:
+            self._new_paths.add(change.path)
+            if change.old_path is not None:
+                self._by_old[change.old_path] = change
+
+    def place(self, path: str, line: int) -> Place | None:
+        """Where base `path`:`line` is at head; None when the change removed it (or its file)
+        or replaced the file wholesale (a binary diff)."""
+        change = self._by_old.get(path)
+        if change is None:
+            # A file the diff does not name is the same at both sides, unless a new file
+            # took its name (then the base file was renamed away or deleted).
+            return None if path in self._new_paths else Place(path, line, line, line)
+        if change.status == DELETED or change.binary:
+            return None
+        return _place_in(change, line)
+
+
+def _place_in(change: FileChange, line: int) -> Place | None:
+    shift = 0
+    for hunk in change.hunks:
+        if hunk.old_count == 0:
+            if line <= hunk.old_start:  # the lines were added after old_start
+                break
+        elif line < hunk.old_start:
+            break
+        elif line < hunk.old_start + hunk.old_count:
+            if hunk.new_count == 0:
+                return None
+            last = hunk.new_start + hunk.new_count - 1
+            likely = min(hunk.new_start + line - hunk.old_start, last)
+            return Place(change.path, likely, hunk.new_start, last)
+        shift += hunk.new_count - hunk.old_count
+    return Place(change.path, line + shift, line + shift, line + shift)
 
 
 class PatchLines(NamedTuple):

@@ -1,24 +1,100 @@
-"""Compare each function's escapes at base and head, independent of line numbers. Pure."""
+"""Compare each function's escapes at base and head, independent of line numbers. Pure.
+
+What counts as the same escape is documented in docs/matching.md: the same escape at the
+place the diff maps its line to; the same kind at that place (a renamed variable, or an
+escape the change re-expressed: CHANGED); the same escape anywhere in the function (code
+that moved). Compiler temporaries are compared without their numbers, and constants
+boxed into interfaces allocate nothing, so they are left out.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from goescape.escapes import ESCAPES, HEAP_KINDS, LEAK, Escape
+from goescape import constants
+from goescape.changes import LineMap
+from goescape.escapes import HEAP_KINDS, LEAK, MOVED, Escape, stable_expr
 from goescape.functions import INIT, FunctionId, IgnoreComment
-from goescape.outcome import ABSENT, NEW, UNCHANGED, Finding, FunctionSummary, Location
+from goescape.outcome import (
+    ABSENT,
+    CHANGED,
+    NEW,
+    UNCHANGED,
+    Finding,
+    FunctionSummary,
+    Location,
+)
 
 # `F.func1`, `F.func1.2`, `F.gowrap1`: closures and wrappers the compiler names after F.
 _CLOSURE_SUFFIX = re.compile(r"(\.(func|gowrap|deferwrap)\d+)(\.\d+)*$")
-# A literal boxed into an interface (`fmt.Println("add", 1)`) is reported as escaping, but
-# the compiler points the interface at read-only data: nothing is allocated.
-_LITERAL = re.compile(
-    r'^(-?[0-9][0-9a-fA-FxXoObB_.eEpP+-]*i?|"([^"\\]|\\.)*"|`[^`]*`|\'([^\'\\]|\\.)+\'|true|false|nil)$'
-)
 # `[T]` in a declaration, `[go.shape.int]` in the compiler's name of an instantiation.
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
+# Tokens of a printed expression: literals, names, numbers, one punctuation character.
+_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"?|`[^`]*`|\'(?:[^\'\\]|\\.)*\'|\.autotmp_\w*|~\w+|[A-Za-z_]\w*|\d[\w.]*|\S'
+)
+_NAME = re.compile(r"[A-Za-z_]\w*")
+# Names whose change is never a rename: keywords, predeclared functions and types, and the
+# words the compiler prints for what has no name (`func literal`, `... argument`).
+_FIXED = frozenset(
+    [
+        "append",
+        "cap",
+        "clear",
+        "close",
+        "complex",
+        "copy",
+        "delete",
+        "imag",
+        "len",
+        "make",
+        "max",
+        "min",
+        "new",
+        "panic",
+        "print",
+        "println",
+        "real",
+        "recover",
+        "bool",
+        "byte",
+        "complex64",
+        "complex128",
+        "error",
+        "float32",
+        "float64",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "rune",
+        "string",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+        "any",
+        "true",
+        "false",
+        "nil",
+        "iota",
+        "func",
+        "map",
+        "chan",
+        "struct",
+        "interface",
+        "literal",
+        "argument",
+    ]
+)
+# Mid-stack inlining: a marker is looked up through at most this many inlined callees.
+_MAX_CALLEE_DEPTH = 4
 
 
 class Declaration(NamedTuple):
@@ -34,7 +110,29 @@ class Sides(NamedTuple):
     base_decls: Mapping[FunctionId, Declaration]
 
 
-Suppression = Callable[[str, int], IgnoreComment | None]
+# The marker that silences an escape (at head), if any: see functions.suppression_for.
+Suppression = Callable[[Escape], IgnoreComment | None]
+# Whether an escape of one side ("head" or "base") boxes a constant: see constants.decide.
+ConstantTest = Callable[[str, Escape], bool]
+
+
+def printed_constant(side: str, escape: Escape) -> bool:
+    """The constant test without the source: what the printed expression alone tells
+    (`T(literal)` counts as a constant only for a predeclared T)."""
+    del side
+    return escape.kind not in (MOVED, LEAK) and constants.decide(escape.expr, None, _no_type)
+
+
+def _no_type(name: str) -> bool:
+    del name
+    return False
+
+
+class _Match(NamedTuple):
+    escape: Escape
+    state: str
+    ordinal: int
+    previous: Escape | None  # CHANGED: the base escape it replaced
 
 
 def compare(
@@ -44,35 +142,46 @@ def compare(
     added_lines: Mapping[str, frozenset[int]],
     suppression: Suppression,
     count_leaks: bool,
+    lines: LineMap | None = None,
+    constant: ConstantTest = printed_constant,
 ) -> tuple[list[Finding], list[FunctionSummary], list[str]]:
-    """Findings for every escape of a touched function (new, unchanged, absent), the new
-    escapes of untouched functions (induced), a summary per reported function, warnings."""
-    head = _by_function(p for p in sides.head if not _boxed_literal(p[1]))
-    base = _by_function(p for p in sides.base if not _boxed_literal(p[1]))
+    """Findings for every escape of a touched function (new, changed, unchanged, absent), the
+    new escapes of untouched functions (induced), a summary per reported function, warnings.
+
+    `lines` is the diff's map of base lines to head lines (None: positions are not compared,
+    only kinds and expressions)."""
+    head = _by_function(p for p in sides.head if not _constant(constant, "head", p[1]))
+    base = _by_function(p for p in sides.base if not _constant(constant, "base", p[1]))
     by_display = {
-        (f.package, _TYPE_ARGS.sub("", d.display)): d for f, d in sides.head_decls.items()
+        (f.package, _TYPE_ARGS.sub("", d.display)): (f, d) for f, d in sides.head_decls.items()
     }
+    silencer = _Silencer(suppression, head, by_display)
 
     findings: list[Finding] = []
     summaries: list[FunctionSummary] = []
     warnings: dict[str, None] = {}
+    counted_kinds = HEAP_KINDS | ({LEAK} if count_leaks else frozenset())
     for function in sorted(set(touched) | set(head)):
         head_list, base_list = head.get(function, []), base.get(function, [])
         changed = function in touched
-        states = _match(head_list, base_list, added_lines)
-        if not changed and not any(state == NEW for _, state, _ in states):
+        if not changed and _nothing_more(head_list, base_list):
+            continue  # every escape at head can be paired: nothing new to report
+        matches = _match(head_list, base_list, lines, added_lines)
+        if not changed and not any(m.state == NEW for m in matches):
             continue
-        counted_kinds = HEAP_KINDS | ({LEAK} if count_leaks else frozenset())
         before = sum(e.kind in counted_kinds for e in base_list)
         after = sum(e.kind in counted_kinds for e in head_list)
         new_function = function not in sides.base_decls and not base_list
         decl = sides.head_decls.get(function) or sides.base_decls.get(function)
         display = decl.display if decl else _fallback_display(function)
         new_count = 0
-        for escape, state, ordinal in states:
+        for escape, state, ordinal, previous in matches:
             if not changed and state != NEW:
                 continue
-            ignore = suppression(escape.path, escape.line) if state != ABSENT else None
+            ignore = silencer.find(escape, function) if state != ABSENT else None
+            if ignore is not None and ignore.problem:
+                warnings[f"{escape.path}:{ignore.line}: {ignore.problem}"] = None
+                ignore = None
             if ignore is not None and not ignore.reason:
                 warnings[f"{escape.path}:{ignore.line}: //goescape:ignore without a reason"] = None
             finding = Finding(
@@ -87,6 +196,7 @@ def compare(
                 ordinal=ordinal,
                 new_function=new_function,
                 inlined_from=_inlined_from(escape, function, by_display),
+                previous=previous,
             )
             findings.append(finding)
             if state == NEW and ignore is None and escape.kind in counted_kinds:
@@ -108,8 +218,17 @@ def compare(
     return findings, summaries, list(warnings)
 
 
-def _boxed_literal(escape: Escape) -> bool:
-    return escape.kind == ESCAPES and _LITERAL.match(escape.expr) is not None
+def _nothing_more(head: list[Escape], base: list[Escape]) -> bool:
+    """Whether base has each (kind, expression) of head at least as often."""
+    if len(head) > len(base):
+        return False
+    left = Counter(_key(e) for e in base)
+    left.subtract(_key(e) for e in head)
+    return min(left.values(), default=0) >= 0
+
+
+def _constant(test: ConstantTest, side: str, escape: Escape) -> bool:
+    return escape.kind not in (MOVED, LEAK) and test(side, escape)
 
 
 def _by_function(pairs: Iterable[tuple[FunctionId, Escape]]) -> dict[FunctionId, list[Escape]]:
@@ -123,49 +242,238 @@ def _position(escape: Escape) -> tuple[str, int, int]:
     return (escape.path, escape.line, escape.col)
 
 
-def _match(
-    head: list[Escape], base: list[Escape], added_lines: Mapping[str, frozenset[int]]
-) -> list[tuple[Escape, str, int]]:
-    """(escape, state, ordinal) for one function. Escapes with the same (kind, expr) are
-    interchangeable; when head has more of them, the new ones are those on added lines
-    (then the last ones). Matched escapes keep ordinals 0.. in position order, so an escape
-    that was already there keeps its fingerprint when an identical one is added above it."""
-    head_groups: dict[tuple[str, str], list[Escape]] = {}
-    base_groups: dict[tuple[str, str], list[Escape]] = {}
-    for escape in head:
-        head_groups.setdefault((escape.kind, escape.expr), []).append(escape)
-    for escape in base:
-        base_groups.setdefault((escape.kind, escape.expr), []).append(escape)
+def _key(escape: Escape) -> tuple[str, str]:
+    return (escape.kind, stable_expr(escape.expr))
 
-    result: list[tuple[Escape, str, int]] = []
-    for key in sorted(set(head_groups) | set(base_groups)):
-        ours = sorted(head_groups.get(key, []), key=_position)
-        theirs = sorted(base_groups.get(key, []), key=_position)
-        matched = min(len(ours), len(theirs))
-        extra = len(ours) - matched
-        if extra:
-            on_added = [e for e in ours if e.line in added_lines.get(e.path, frozenset())]
-            others = [e for e in ours if e not in on_added]
-            new = (others + on_added)[-extra:]
+
+def _match(
+    head: list[Escape],
+    base: list[Escape],
+    lines: LineMap | None,
+    added_lines: Mapping[str, frozenset[int]],
+) -> list[_Match]:
+    """Pair one function's escapes at head with those at base, in three rounds:
+
+    1. the same escape (kind and expression, temporaries unnumbered) at the place the diff
+       maps the base escape's line to: unchanged;
+    2. the same kind at that place: a renamed variable or the same expression with other
+       names is unchanged, anything else CHANGED (`[]string{}` -> `make([]string, 0, n)`);
+    3. the same escape anywhere else (moved code): unchanged. When head has more of one,
+       the new ones are those on added or changed lines (then the last ones).
+
+    Ordinals number the escapes of one (kind, expression) by position, paired ones first,
+    so an escape that was already there keeps its fingerprint when another is added above."""
+    head = sorted(head, key=_position)
+    base = sorted(base, key=_position)
+    paired: dict[int, tuple[int, str]] = {}  # head index -> (base index, state)
+    taken: set[int] = set()  # base indexes
+    if lines is not None:
+        _pair_at_places(head, base, lines, paired, taken)
+
+    # Round 3, by (kind, expression) among what is left.
+    left_head: dict[tuple[str, str], list[int]] = {}
+    left_base: dict[tuple[str, str], list[int]] = {}
+    for h, escape in enumerate(head):
+        if h not in paired:
+            left_head.setdefault(_key(escape), []).append(h)
+    for b, escape in enumerate(base):
+        if b not in taken:
+            left_base.setdefault(_key(escape), []).append(b)
+    for key, candidates in left_head.items():
+        theirs = left_base.get(key, [])
+        extra = len(candidates) - len(theirs)
+        ours = candidates
+        if extra > 0:
+            on_added = [
+                h for h in candidates if head[h].line in added_lines.get(head[h].path, frozenset())
+            ]
+            others = [h for h in candidates if h not in on_added]
+            new = set((others + on_added)[-extra:])
+            ours = [h for h in candidates if h not in new]
+        for h, b in zip(ours, theirs, strict=False):
+            paired[h] = (b, UNCHANGED)
+            taken.add(b)
+
+    return _numbered(head, base, paired, taken)
+
+
+def _pair_at_places(
+    head: list[Escape],
+    base: list[Escape],
+    lines: LineMap,
+    paired: dict[int, tuple[int, str]],
+    taken: set[int],
+) -> None:
+    """Rounds 1 and 2 of `_match`: each base escape with the head escape at its place, the
+    same one first, then one of the same kind. Among several, the one on the line of the
+    same offset, at the same column, nearest."""
+    at_line: dict[tuple[str, int], list[int]] = {}
+    for h, escape in enumerate(head):
+        at_line.setdefault((escape.path, escape.line), []).append(h)
+    places = [lines.place(b.path, b.line) for b in base]
+    for same_key in (True, False):
+        for b, old in enumerate(base):
+            place = places[b]
+            if b in taken or place is None:
+                continue
+            best: tuple[tuple[bool, bool, int], int] | None = None
+            for line in range(place.first, place.last + 1):
+                for h in at_line.get((place.path, line), ()):
+                    new = head[h]
+                    if h in paired or new.kind != old.kind:
+                        continue
+                    if same_key and _key(new) != _key(old):
+                        continue
+                    rank = (line != place.line, new.col != old.col, abs(line - place.line))
+                    if best is None or rank < best[0]:
+                        best = (rank, h)
+            if best is not None:
+                new = head[best[1]]
+                paired[best[1]] = (b, UNCHANGED if same_key else _changed(old, new))
+                taken.add(b)
+
+
+def _numbered(
+    head: list[Escape], base: list[Escape], paired: Mapping[int, tuple[int, str]], taken: set[int]
+) -> list[_Match]:
+    result: list[_Match] = []
+    kept: dict[tuple[str, str], int] = {}  # paired head escapes per key
+    for h, escape in enumerate(head):
+        if h in paired:
+            kept[_key(escape)] = kept.get(_key(escape), 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    fresh: dict[tuple[str, str], int] = {}
+    for h, escape in enumerate(head):
+        key = _key(escape)
+        if h in paired:
+            b, state = paired[h]
+            ordinal = seen.get(key, 0)
+            seen[key] = ordinal + 1
+            previous = base[b] if state == CHANGED else None
+            result.append(_Match(escape, state, ordinal, previous))
         else:
-            new = []
-        kept = [e for e in ours if e not in new]
-        result += [(e, UNCHANGED, n) for n, e in enumerate(kept)]
-        result += [(e, NEW, matched + n) for n, e in enumerate(new)]
-        result += [(e, ABSENT, matched + n) for n, e in enumerate(theirs[matched:])]
+            ordinal = kept.get(key, 0) + fresh.get(key, 0)
+            fresh[key] = fresh.get(key, 0) + 1
+            result.append(_Match(escape, NEW, ordinal, None))
+    matched_base: dict[tuple[str, str], int] = {}
+    for b in taken:
+        matched_base[_key(base[b])] = matched_base.get(_key(base[b]), 0) + 1
+    gone: dict[tuple[str, str], int] = {}
+    for b, escape in enumerate(base):
+        if b in taken:
+            continue
+        key = _key(escape)
+        result.append(_Match(escape, ABSENT, matched_base.get(key, 0) + gone.get(key, 0), None))
+        gone[key] = gone.get(key, 0) + 1
     return result
 
 
+def _changed(old: Escape, new: Escape) -> str:
+    """UNCHANGED when `new` is `old` under other names (a renamed variable), else CHANGED."""
+    if old.kind == MOVED or _renamed(stable_expr(old.expr), stable_expr(new.expr)):
+        return UNCHANGED
+    return CHANGED
+
+
+def _renamed(old: str, new: str) -> bool:
+    """Whether two printed expressions differ only by a consistent renaming of names that are
+    not field or method selectors (`p.X` and `ptr.X`, but not `p.X` and `p.Y`)."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    if len(a) != len(b):
+        return False
+    forward: dict[str, str] = {}
+    backward: dict[str, str] = {}
+    previous = ""
+    for x, y in zip(a, b, strict=True):
+        renamable = (
+            previous != "."
+            and _NAME.fullmatch(x) is not None
+            and _NAME.fullmatch(y) is not None
+            and x not in _FIXED
+            and y not in _FIXED
+        )
+        if renamable:
+            if forward.setdefault(x, y) != y or backward.setdefault(y, x) != x:
+                return False
+        elif x != y:
+            return False
+        previous = x
+    return True
+
+
+class _Silencer:
+    """Finds the marker that silences an escape: its own (functions.suppression_for), or, for
+    an escape of an inlined callee, the marker on the callee's own copy of it."""
+
+    def __init__(
+        self,
+        suppression: Suppression,
+        head: Mapping[FunctionId, list[Escape]],
+        by_display: Mapping[tuple[str, str], tuple[FunctionId, Declaration]],
+    ) -> None:
+        self.suppression = suppression
+        self.head = head
+        self.by_display = by_display
+
+    def find(self, escape: Escape, function: FunctionId, depth: int = 0) -> IgnoreComment | None:
+        own = self.suppression(escape)
+        if (own is not None and not own.problem) or not escape.inlined:
+            return own
+        if depth == _MAX_CALLEE_DEPTH:
+            return own
+        callee = self._callee(escape.inlined, function.package)
+        if callee is None:
+            return own
+        (fid, decl), qualifier = callee
+        wanted = (escape.kind, stable_expr(_unqualified(escape.expr, qualifier)))
+        copies = [e for e in self.head.get(fid, []) if _key(e) == wanted]
+        for copy in copies:
+            found = self.find(copy, fid, depth + 1)
+            if found is not None and not found.problem:
+                return found
+        # The callee's own copy may not escape (its result stays local there): a marker
+        # on its declaration still covers it.
+        at_decl = escape._replace(path=decl.path, line=decl.line, col=0, flow=(), inlined="")
+        found = self.suppression(at_decl)
+        return found if found is not None and not found.problem else own
+
+    def _callee(
+        self, inlined: str, package: str
+    ) -> tuple[tuple[FunctionId, Declaration], str] | None:
+        name = _TYPE_ARGS.sub("", _CLOSURE_SUFFIX.sub("", inlined))
+        found = self.by_display.get((package, name))
+        if found is not None:
+            return found, ""
+        # Another package of the module: `geom.NewPoint`, `geom.(*Point).Add`.
+        qualifier, dot, rest = name.partition(".")
+        if not dot:
+            return None
+        for (other, display), entry in self.by_display.items():
+            if display == rest and other.rsplit("/", 1)[-1] == qualifier:
+                return entry, qualifier
+        return None
+
+
+def _unqualified(expr: str, qualifier: str) -> str:
+    """`expr` as written inside the callee's package: the compiler qualifies the callee's
+    names in another package's caller (`geom.p`, `&geom.Point{...}`)."""
+    if not qualifier:
+        return expr
+    return re.sub(rf"(?<![\w.]){re.escape(qualifier)}\.", "", expr)
+
+
 def _inlined_from(
-    escape: Escape, function: FunctionId, by_display: Mapping[tuple[str, str], Declaration]
+    escape: Escape,
+    function: FunctionId,
+    by_display: Mapping[tuple[str, str], tuple[FunctionId, Declaration]],
 ) -> Location | None:
     if not escape.inlined:
         return None
     name = _TYPE_ARGS.sub("", _CLOSURE_SUFFIX.sub("", escape.inlined))
-    decl = by_display.get((function.package, name))
-    if decl is None and name == INIT:
-        decl = by_display.get((function.package, INIT))
-    return Location(decl.path, decl.line, 1) if decl else None
+    found = by_display.get((function.package, name))
+    if found is None and name == INIT:
+        found = by_display.get((function.package, INIT))
+    return Location(found[1].path, found[1].line, 1) if found else None
 
 
 def _fallback_display(function: FunctionId) -> str:

@@ -19,6 +19,20 @@ LEAK = (
 HEAP_KINDS = frozenset({MOVED, ESCAPES})
 
 
+# Names the compiler gives its own temporaries, numbered per function in the order it makes
+# them: `.autotmp_7`, `~r0` (an unnamed result), `~p1` (an unnamed parameter), `~b2`. An edit
+# anywhere above renumbers them.
+_TEMPORARY = re.compile(r"(\.autotmp_|~[A-Za-z])\d+")
+
+
+def stable_expr(expr: str) -> str:
+    """`expr` without the numbers of compiler temporaries: what identifies an escape across
+    edits (`.autotmp_3.String()` and `.autotmp_7.String()` are the same expression)."""
+    if "autotmp_" not in expr and "~" not in expr:
+        return expr
+    return _TEMPORARY.sub(r"\1", expr)
+
+
 class FlowStep(NamedTuple):
     """One step of the compiler's `-m=2` explanation of why something escapes."""
 
@@ -61,17 +75,37 @@ _INLINING_PREFIX = "inlining call to "
 _FLOW_PREFIX = "flow: "
 _FROM_PREFIX = "from "
 _TO_RESULT = " to result "
-# Messages we know and drop. Recognising them stops the search for a later path split.
-_NOISE_PREFIXES = (
-    "can inline ",
-    "cannot inline ",
-    "devirtualizing ",
-    "assuming ",
-    "converting ",
-    "found ",
+# Every other message the compiler prints with -m or -m=2 (Go 1.22 to 1.27), each by its whole
+# shape: a first word alone says nothing, since an escaping expression may start with any
+# word (`found escapes to heap` is a variable named `found`). Messages that quote source text
+# (inline bodies, self-assignments, reasons) must be known, or a later `:N: ` in the quoted
+# text would be taken for the start of the message.
+_NOISE = re.compile(
+    "|".join(
+        [
+            r"can inline .+",  # `can inline F` (-m), `... with cost N as: <body>` (-m=2)
+            r"cannot inline .+: .+",  # `cannot inline F: reason`, `F into G: reason`
+            r".+ does not escape(, mutate, or call)?",
+            r".+ ignoring self-assignment in .+",
+            r".+ capturing by (ref|value): .+ \(addr=\w+ assign=\w+ width=\d+\)",
+            r"(partially |PGO )?devirtualizing .+ to .+",
+            r"cannot devirtualize .+: shaped (receiver|interface) .+",
+            r"should not PGO devirtualize .+: .+",
+            r"assuming .+ is unsafe uintptr",
+            r"marking .+ as escaping (\.\.\.)?uintptr",
+            r"(mutates|calls) param: .+ derefs=-?\d+",
+            r"function .+ considered 'big'; reducing max cost of inlinees",
+            r"index bounds check elided",
+            r"zero-copy string->\[\]byte conversion",
+            r"closure converted to global",
+            r"imprecise interface call",
+            # testing.B.Loop keeps values alive (Go >= 1.26).
+            r"(.+ will be kept alive|expr is unknown to bloop pass)",
+        ]
+    )
 )
-_NOISE_SUFFIXES = (" does not escape", " does not escape, mutate, or call")
-_NOISE_INFIXES = (" capturing by ref: ", " capturing by value: ")
+# An explanation cut short, printed among the steps of a -m=2 block.
+_TRUNCATED = "warning: truncated explanation due to assignment cycle"
 
 
 class _Line(NamedTuple):
@@ -87,13 +121,19 @@ _Token = tuple[str, ...]
 
 
 def _classify(message: str) -> _Token | None:
-    """The meaning of one message, or None if it is not one we know (compile errors...)."""
+    """The meaning of one message, or None if it is not one we know (compile errors...).
+
+    The escape shapes come first: no other message ends with ` escapes to heap` or
+    starts with `moved to heap: ` or `leaking param`, while an expression can start with
+    any word."""
     if message.startswith(" "):
         step = message.lstrip(" ")
         if step.startswith(_FLOW_PREFIX) and step.endswith(":"):
             return ("flow", step[:-1])
         if step.startswith(_FROM_PREFIX):
             return ("from", step)
+        if step.startswith(_TRUNCATED):
+            return ("noise",)
         return None
     if message.startswith(_MOVED_PREFIX):
         return ("escape", MOVED, message[len(_MOVED_PREFIX) :])
@@ -101,14 +141,13 @@ def _classify(message: str) -> _Token | None:
         return ("escape", LEAK, message[len(_LEAK_CONTENT_PREFIX) :] + " content")
     if message.startswith(_LEAK_PREFIX):
         return ("escape", LEAK, message[len(_LEAK_PREFIX) :])
-    if message.startswith(_INLINING_PREFIX):
-        return ("inline", message[len(_INLINING_PREFIX) :])
-    if message.startswith(_NOISE_PREFIXES):
-        return ("noise",)
     if message.endswith(_ESCAPES_SUFFIX):
         return ("escape", ESCAPES, message[: -len(_ESCAPES_SUFFIX)])
     if message.endswith(_ESCAPES_SUFFIX + ":"):
         return ("esc-header", message[: -len(_ESCAPES_SUFFIX) - 1])
+    if message.startswith(_INLINING_PREFIX):
+        # `inlining call to F`, or `... with score N` with GOEXPERIMENT=newinliner.
+        return ("inline", message[len(_INLINING_PREFIX) :].partition(" with score ")[0])
     if message.startswith(_LEAK_HEADER_PREFIX) and message.endswith(":"):
         param, sep, rest = message[len(_LEAK_HEADER_PREFIX) :].partition(_LEAK_HEADER_MIDDLE)
         if sep and " " not in param:
@@ -119,7 +158,7 @@ def _classify(message: str) -> _Token | None:
         at = message.rfind(_HEADER_IN)
         if at > 0:
             return ("esc-header", message[:at])
-    if message.endswith(_NOISE_SUFFIXES) or any(i in message for i in _NOISE_INFIXES):
+    if _NOISE.fullmatch(message):
         return ("noise",)
     return None
 

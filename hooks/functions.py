@@ -33,11 +33,13 @@ class FunctionId(NamedTuple):
 
 
 class IgnoreComment(NamedTuple):
-    """A `//goescape:ignore <reason>` comment."""
+    """A `//goescape:ignore <reason>` comment, or one that looks like it but is not."""
 
     line: int
     reason: str  # "" when the reason is missing
     own_line: bool = True  # alone on its line (False: trailing a statement)
+    # Not honoured, and why: `//goescape:ignored`, `//goescape: ignore` ("" for a marker).
+    problem: str = ""
 
 
 class FunctionDecl(NamedTuple):
@@ -63,6 +65,12 @@ class GoFile(NamedTuple):
     init_spans: tuple[tuple[int, int], ...]  # package-level var declarations with values
     ignores: tuple[IgnoreComment, ...]  # every `//goescape:ignore` comment in the file
     syntax_error: bool = False  # tree-sitter had to recover: the lists may be incomplete
+    # Names of the types the file declares (local ones too), and its imports as
+    # (name as written or "", path): what tells a constant conversion from a call.
+    types: frozenset[str] = frozenset()
+    imports: tuple[tuple[str, str], ...] = ()
+    # Comments that look like a `//goescape:ignore` marker but are not one.
+    not_markers: tuple[IgnoreComment, ...] = ()
 
 
 # Package-level variables run code at start-up only when given a value (`var x = f()`);
@@ -90,7 +98,9 @@ def _tools() -> _Tools:
     # parsing a typical file.
     language = tree_sitter.Language(tree_sitter_go.language())
     query = tree_sitter.Query(
-        language, "(comment) @comment [(function_declaration) (method_declaration)] @decl"
+        language,
+        "(comment) @comment [(function_declaration) (method_declaration)] @decl"
+        " [(type_spec name: (_) @type) (type_alias name: (_) @type)] (import_spec) @import",
     )
     return _Tools(tree_sitter.Parser(language), query)
 
@@ -120,7 +130,8 @@ def parse_go(source: bytes) -> GoFile:
         (_comment(source, node) for node in found.get("comment", ())),
         key=lambda c: c.start_byte,
     )
-    ignores = tuple(ig for c in comments if (ig := _ignore_of(c)) is not None)
+    markers = [ig for c in comments if (ig := _ignore_of(c)) is not None]
+    ignores = tuple(ig for ig in markers if not ig.problem)
 
     package = ""
     first_code = len(source)
@@ -150,7 +161,17 @@ def parse_go(source: bytes) -> GoFile:
         init_spans=tuple(init_spans),
         ignores=ignores,
         syntax_error=root.has_error,
+        types=frozenset(_text(node) for node in found.get("type", ())),
+        imports=tuple(
+            _import(node) for node in sorted(found.get("import", ()), key=lambda n: n.start_byte)
+        ),
+        not_markers=tuple(ig for ig in markers if ig.problem),
     )
+
+
+def _import(node: tree_sitter.Node) -> tuple[str, str]:
+    path = _text(node.child_by_field_name("path")).strip('"`')
+    return _text(node.child_by_field_name("name")), path
 
 
 def _top_level(root: tree_sitter.Node) -> Iterable[tree_sitter.Node]:
@@ -180,16 +201,24 @@ def _comment(source: bytes, node: tree_sitter.Node) -> _Comment:
     )
 
 
+# `//goescape:ignore reason`, also honoured when written `// goescape:ignore` or in a
+# `/* */` comment. Another word after `goescape:` is a near miss: reported, not honoured.
+_MARKER = re.compile(rb"(//|/\*)\s*goescape:\s*(\S*)(.*)", re.DOTALL)
+
+
 def _ignore_of(comment: _Comment) -> IgnoreComment | None:
-    # A directive like `//go:noinline`: line comment, no space after the slashes.
-    prefix = IGNORE_DIRECTIVE.encode()
-    if not comment.text.startswith(prefix):
+    found = _MARKER.fullmatch(comment.text)
+    if found is None:
         return None
-    rest = comment.text[len(prefix) :]
-    if rest and not rest[:1].isspace():
-        return None  # `//goescape:ignored` and the like are other words
-    reason = rest.decode("utf-8", errors="replace").strip()
-    return IgnoreComment(comment.start_line, reason, comment.own_line)
+    rest = found.group(3)
+    if found.group(1) == b"/*":
+        rest = rest.removesuffix(b"*/")
+    word = found.group(2).decode("utf-8", errors="replace")
+    reason = " ".join(rest.decode("utf-8", errors="replace").split())
+    if word == "ignore":
+        return IgnoreComment(comment.start_line, reason, comment.own_line)
+    problem = f"`goescape:{word}` is not a goescape marker (write `//goescape:ignore <reason>`)"
+    return IgnoreComment(comment.start_line, reason, comment.own_line, problem)
 
 
 def _declaration(
@@ -317,13 +346,41 @@ def display_name(
     return f"(*{receiver}).{name}" if pointer_receiver else f"{receiver}.{name}"
 
 
-def suppression_for(gofile: GoFile, line: int) -> IgnoreComment | None:
-    """The `//goescape:ignore` that silences an escape at `line`: one on that line, one alone
-    on the line directly above, or one in the doc comment of the enclosing function."""
-    for ig in gofile.ignores:
-        if ig.line == line or (ig.line == line - 1 and ig.own_line):
-            return ig
+def suppression_for(
+    gofile: GoFile, line: int, explained: Iterable[int] = ()
+) -> IgnoreComment | None:
+    """The `//goescape:ignore` that silences an escape at `line`: one on that line or alone on
+    the line directly above it, the same on a line of the escape's explanation (`explained`,
+    the lines of its -m=2 steps in this file) inside the same declaration, or one in the doc
+    comment of the enclosing function.
+
+    When no marker applies but a near miss (`//goescape:ignored`) stands where one would, that
+    one is returned, with `problem` saying why it is not honoured."""
+    span = _span_at(gofile, line)
+    lines = [line]
+    if span is not None:
+        lines += [n for n in explained if span[0] <= n <= span[1] and n not in lines]
+    for wanted in lines:
+        for ig in gofile.ignores:
+            if ig.line == wanted or (ig.line == wanted - 1 and ig.own_line):
+                return ig
+    for fn in reversed(gofile.functions):
+        if fn.start_line <= line <= fn.end_line and fn.ignored is not None:
+            return fn.ignored
+    for wanted in lines:
+        for ig in gofile.not_markers:
+            if ig.line == wanted or (ig.line == wanted - 1 and ig.own_line):
+                return ig
+    return None
+
+
+def _span_at(gofile: GoFile, line: int) -> tuple[int, int] | None:
+    """Lines of the innermost declaration holding `line`: a function (from its `func`
+    keyword) or a package-level var declaration with a value."""
     for fn in reversed(gofile.functions):
         if fn.start_line <= line <= fn.end_line:
-            return fn.ignored
+            return fn.start_line, fn.end_line
+    for start, end in gofile.init_spans:
+        if start <= line <= end:
+            return start, end
     return None

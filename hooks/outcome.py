@@ -27,7 +27,7 @@ class Finding(NamedTuple):
     function: FunctionId
     display: str  # the function as Go prints it: "Show", "(*Point).Add", "Point.String", "init"
     escape: Escape  # paths (and flow step paths) already repo-relative
-    state: str  # NEW, UNCHANGED or ABSENT
+    state: str  # NEW, CHANGED, UNCHANGED or ABSENT
     induced: bool  # in a function the change did not touch (an inlined callee changed, ...)
     suppressed: str | None  # the `//goescape:ignore` reason ("" if none given); None if not
     before: int  # the function's heap escapes at base (leaks too with --leaks)
@@ -148,6 +148,18 @@ class Outcome(NamedTuple):
     def counted(self) -> list[Finding]:
         """New escapes that make the run fail (see `counts`)."""
         return [f for f in self.findings if self.counts(f)]
+
+    def counted_by_function(self) -> dict[FunctionId, int]:
+        """How many findings of each function make the run fail (a function's "new")."""
+        out: dict[FunctionId, int] = {}
+        for f in self.counted():
+            out[f.function] = out.get(f.function, 0) + 1
+        return out
+
+    def counted_kind(self, f: Finding) -> bool:
+        """Whether `f` is of a kind the run counts: heap escapes, and leaks with --leaks (what
+        the before/after numbers count)."""
+        return f.is_heap or self.count_leaks
 
     def regressed(self) -> list[BenchmarkComparison]:
         """Benchmarks whose allocs/op rose: they fail the run like a new escape."""

@@ -308,6 +308,7 @@ def _compare(
 ) -> tuple[list[Finding], list[FunctionSummary], list[str], str]:
     """Compare the escapes of both sides once their compiler output is in."""
     from goescape import attribution, comparison, escapes
+    from goescape.changes import LineMap
 
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
@@ -326,8 +327,10 @@ def _compare(
         comparison.Sides(head_escapes, base_escapes, head_index, base_index),
         touched=touched,
         added_lines={c.path: c.added_lines for c in changes},
-        suppression=lambda path, line: attribution.suppression(head_side, path, line),
+        suppression=lambda escape: attribution.suppression(head_side, escape),
         count_leaks=options.leaks,
+        lines=LineMap(changes),
+        constant=attribution.ConstantTest({"head": head_side, "base": base_side}, compiles.goroot),
     )
     return findings, summaries, warnings, broken
 

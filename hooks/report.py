@@ -18,7 +18,9 @@ from goescape.escapes import LEAK, Escape, FlowStep
 from goescape.hints import category, hint_for
 from goescape.outcome import (
     ABSENT,
+    CHANGED,
     NEW,
+    UNCHANGED,
     BenchmarkComparison,
     BenchmarkMeasure,
     Finding,
@@ -51,6 +53,20 @@ def _changed_functions(outcome: Outcome) -> int:
     return sum(1 for s in outcome.functions if s.changed)
 
 
+def _kinds(findings: Iterable[Finding], adjective: str = "") -> str:
+    """ "2 heap escapes and 1 leaking param": leaks are never called heap escapes."""
+    findings = list(findings)
+    leaks = sum(1 for f in findings if f.escape.kind == LEAK)
+    heap = len(findings) - leaks
+    word = f"{adjective} " if adjective else ""
+    parts = []
+    if heap:
+        parts.append(_plural(heap, f"{word}heap escape", f"{word}heap escapes"))
+    if leaks:
+        parts.append(_plural(leaks, f"{word}leaking param", f"{word}leaking params"))
+    return " and ".join(parts)
+
+
 def _headline(outcome: Outcome) -> str:
     if not outcome.base.commit:
         return "goescape: no changed Go functions (no commit yet: nothing to compare against)"
@@ -59,18 +75,48 @@ def _headline(outcome: Outcome) -> str:
     changed = _changed_functions(outcome)
     if not counted and changed == 0:
         return f"goescape: no changed Go functions {base}"
-    leaks = sum(1 for f in counted if f.escape.kind == LEAK)
-    heap = len(counted) - leaks
-    parts = []
-    if heap:
-        parts.append(_plural(heap, "new heap escape", "new heap escapes"))
-    if leaks:
-        parts.append(_plural(leaks, "new leaking param", "new leaking params"))
-    what = " and ".join(parts) or "no new heap escapes"
+    what = _kinds(counted, "new") or "no new heap escapes"
     where = _plural(changed, "changed function", "changed functions")
     rose = len(outcome.regressed())
     more = f", {_plural(rose, 'benchmark', 'benchmarks')} with more allocs/op" if rose else ""
     return f"goescape: {what} in {where}{more} {base}"
+
+
+def _totals(outcome: Outcome) -> str:
+    """The changed functions' counts, which add up: before = unchanged + changed + removed,
+    after = unchanged + changed + new."""
+    mine = [f for f in outcome.findings if not f.induced and outcome.counted_kind(f)]
+    by_state = Counter(f.state for f in mine)
+    before = sum(s.before for s in outcome.functions if s.changed)
+    after = sum(s.after for s in outcome.functions if s.changed)
+    new = by_state[NEW]
+    counted = sum(1 for f in mine if outcome.counts(f))
+    unit = "escapes" if outcome.count_leaks else "heap escapes"
+    return (
+        f"{unit} in the changed functions: {before} -> {after} ({by_state[UNCHANGED]} unchanged, "
+        f"{by_state[CHANGED]} changed, {new} new of which {counted} counted, "
+        f"{by_state[ABSENT]} removed)"
+    )
+
+
+def _removed(outcome: Outcome) -> list[str]:
+    """ "removed 2 heap escapes in Parse", one line per function that lost some."""
+    by_function: dict[str, list[Finding]] = {}
+    for f in _sorted(outcome.findings):
+        if f.state == ABSENT and outcome.counted_kind(f):
+            by_function.setdefault(f.display, []).append(f)
+    return [f"removed {_kinds(gone)} in {name}" for name, gone in by_function.items()]
+
+
+def _how_to_accept(counted: list[Finding]) -> list[str]:
+    """The end of a failing report: how to accept an escape, and how to skip the hook once."""
+    places = list(dict.fromkeys(f"{f.escape.path}:{f.escape.line}" for f in counted))
+    shown = ", ".join(places[:3]) + (", ..." if len(places) > 3 else "")
+    return [
+        f"to accept an escape: add `//goescape:ignore <reason>` at the end of the line it "
+        f"names ({shown}) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
+    ]
 
 
 def _note(finding: Finding, outcome: Outcome, *, counts: bool, induced: bool) -> str:
@@ -258,12 +304,31 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
                 body += _entry(f, note, explain=explain, style=style, where=where)
     lines += _section("new leaking params (not counted; --leaks counts them):", body, style)
 
+    body = []
+    for f in _sorted(outcome.findings):
+        if f.state == CHANGED and outcome.counted_kind(f):
+            was = f"was: {f.previous.message}" if f.previous is not None else "changed"
+            body += _entry(f, was, explain=False, style=style)[:1]
+    lines += _section(
+        "changed at the same place (the same kind of escape, re-expressed; not counted):",
+        body,
+        style,
+    )
+
+    summary = _removed(outcome)
+    if _changed_functions(outcome):
+        summary.append(_totals(outcome))
+    if summary:
+        lines += ["", *summary]
+
     tail = []
     if outcome.skipped:
         tail.append(_skipped_line(outcome.skipped))
     tail += [style(_YELLOW, f"warning: {w}") for w in outcome.warnings]
     if tail:
         lines += ["", *tail]
+    if counted:
+        lines += ["", *_how_to_accept(counted)]
     return "\n".join(lines)
 
 
@@ -326,6 +391,7 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
         "after": f.after,
         "ordinal": f.ordinal,
         "new_function": f.new_function,
+        "previous": _previous_json(f.previous),
         "inlined": esc.inlined or None,
         "inlined_from": _position(*f.inlined_from) if f.inlined_from else None,
         "cold": bool(f.cold),
@@ -337,12 +403,23 @@ def _finding_json(f: Finding, counted: bool) -> dict[str, Any]:
     }
 
 
+def _previous_json(previous: Escape | None) -> dict[str, Any] | None:
+    if previous is None:
+        return None
+    return {
+        **_position(previous.path, previous.line, previous.col),
+        "expression": previous.expr,
+        "message": previous.message,
+    }
+
+
 def render_json(outcome: Outcome) -> str:
     """The outcome as one JSON document (format: README.md, "JSON"), without a final newline."""
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
     findings = _sorted(outcome.findings)
     new = [f for f in findings if f.state == NEW]
+    per_function = outcome.counted_by_function()
     doc: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "goescape", "version": __version__, "go": outcome.go_version},
@@ -368,6 +445,8 @@ def render_json(outcome: Outcome) -> str:
             "new": len(new),
             "new_induced": sum(1 for f in new if f.induced),
             "new_suppressed": sum(1 for f in new if f.suppressed is not None),
+            "changed": sum(1 for f in findings if f.state == CHANGED),
+            "unchanged": sum(1 for f in findings if f.state == UNCHANGED),
             "removed": sum(1 for f in findings if f.state == ABSENT),
             "new_cold": sum(1 for f in new if f.cold),
             "benchmarks_regressed": len(outcome.regressed()),
@@ -390,7 +469,7 @@ def render_json(outcome: Outcome) -> str:
                 "new_function": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": s.new,
+                "new": per_function.get(s.function, 0),
             }
             for s in sorted(outcome.functions, key=lambda s: (s.path, s.line, s.display))
         ],

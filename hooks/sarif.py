@@ -18,9 +18,10 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 from goescape import __version__
-from goescape.escapes import LEAK, MOVED, FlowStep
+from goescape.escapes import LEAK, MOVED, FlowStep, stable_expr
 from goescape.outcome import (
     ABSENT,
+    CHANGED,
     NEW,
     BenchmarkComparison,
     BenchmarkMeasure,
@@ -136,7 +137,8 @@ def fingerprint(finding: Finding) -> str:
             fid.receiver,
             fid.name,
             finding.escape.kind,
-            finding.escape.expr,
+            # Temporaries without their numbers (`.autotmp_7`): an edit above renumbers them.
+            stable_expr(finding.escape.expr),
             str(finding.ordinal),
         ]
     )
@@ -163,25 +165,13 @@ def rule_level(rule: Rule, outcome: Outcome, level: str) -> str:
 
 
 def result_level(finding: Finding, outcome: Outcome, level: str) -> str:
-    """New escapes that fail the run get `level`; everything else is a note. A suppression
-    does not lower the level: viewers hide suppressed results by their suppression."""
-    if finding.state != NEW:
-        return "note"
-    if not finding.is_heap and not outcome.count_leaks:
-        return "note"
-    if finding.cold and not outcome.fail_on_cold:
-        return "note"  # only runs when something fails
-    if _colder(finding, outcome):
-        return "note"
-    return rule_level(rule_for(finding), outcome, level)
+    """The escapes that fail the run (`Outcome.counts`, the one meaning of "new heap escape")
+    get `level`; everything else is a note, suppressed escapes included."""
+    return level if outcome.counts(finding) else "note"
 
 
-def _colder(finding: Finding, outcome: Outcome) -> bool:
-    return (
-        outcome.min_hotness is not None
-        and finding.hotness is not None
-        and finding.hotness < outcome.min_hotness
-    )
+# SARIF's word for an escape the change re-expressed at the same place.
+_BASELINE_STATE = {CHANGED: "updated"}
 
 
 def rank(finding: Finding) -> float | None:
@@ -197,6 +187,9 @@ def message(finding: Finding, outcome: Outcome) -> str:
     counts = f"{noun} of {name}: {finding.before} -> {finding.after}"
     if finding.state == ABSENT:
         return f"Escape removed from {name} by this change: {words} ({counts})."
+    if finding.state == CHANGED and finding.previous is not None:
+        was = _plain(finding.previous.message)
+        return f"Escape in {name} changed by this change: {words}, was: {was} ({counts})."
     if finding.state != NEW:
         return f"Escape in {name}, unchanged by this change: {words} ({counts})."
     if finding.induced:
@@ -304,7 +297,7 @@ class _Builder:
             rule_id=rule.id,
             rule_index=RULES.index(rule),
             level=result_level(finding, self.outcome, self.facts.level),
-            baseline_state=finding.state,
+            baseline_state=_BASELINE_STATE.get(finding.state, finding.state),
             rank=rank(finding),
             locations=[
                 om.Location(
@@ -393,6 +386,7 @@ class _Builder:
 
     def run_properties(self) -> Any:
         o = self.outcome
+        per_function = o.counted_by_function()
         functions = [
             {
                 "function": f"{s.function.package}.{s.display}"
@@ -405,7 +399,7 @@ class _Builder:
                 "newFunction": s.new_function,
                 "before": s.before,
                 "after": s.after,
-                "new": s.new,
+                "new": per_function.get(s.function, 0),
             }
             for s in o.functions
         ]

@@ -9,13 +9,31 @@ from pathlib import Path
 
 from goescape import stdout
 from goescape.errors import EXIT_CLEAN
+from goescape.escapes import LEAK
 from goescape.outcome import ABSENT, NEW, UNCHANGED
 from goescape.sarif_read import ReportedEscape, SarifError, SarifReport, read
+
+UPDATED = "updated"  # SARIF's baselineState of an escape the change re-expressed (CHANGED)
+
+
+def counted_phrase(escapes: list[ReportedEscape]) -> str:
+    """ "2 new heap escapes and 1 new leaking param" for the escapes that fail the run (those
+    goescape marked `counted`); a leaking parameter is never called a heap escape."""
+    counted = [e for e in escapes if e.counted]
+    leaks = sum(1 for e in counted if e.kind == LEAK)
+    heap = len(counted) - leaks
+    parts = []
+    if heap:
+        parts.append(f"{heap} new heap escape{'s' * (heap != 1)}")
+    if leaks:
+        parts.append(f"{leaks} new leaking param{'s' * (leaks != 1)}")
+    return " and ".join(parts) or "no new heap escapes"
 
 
 def summarize(report: SarifReport) -> str:
     """The summary text (pure)."""
     new = [e for e in report.escapes if e.baseline_state == NEW]
+    changed = [e for e in report.escapes if e.baseline_state == UPDATED]
     removed = [e for e in report.escapes if e.baseline_state == ABSENT]
     unchanged = sum(e.baseline_state == UNCHANGED for e in report.escapes)
     suppressed = sum(e.suppressed for e in new)
@@ -25,11 +43,15 @@ def summarize(report: SarifReport) -> str:
         f"goescape {report.tool_version or '?'} with {report.go_version or 'an unknown Go'}: "
         f"base {_short(report.base_commit) or '?'} -> head {head}"
         + (" (upload file: new results only)" if report.upload_mode else ""),
-        f"new escapes: {len(new)} ({suppressed} suppressed, {induced} induced); "
-        f"unchanged: {unchanged}; removed: {len(removed)}"
+        f"counted: {counted_phrase(new)}"
         + ("" if report.exit_code is None else f"; exit code {report.exit_code}"),
+        f"new escapes: {len(new)} ({suppressed} suppressed, {induced} induced); "
+        f"changed: {len(changed)}; unchanged: {unchanged}; removed: {len(removed)}",
     ]
     lines += [_line(e) for e in new]
+    if changed:
+        lines.append("changed:")
+        lines += [_line(e) for e in changed]
     if removed:
         lines.append("removed:")
         lines += [_line(e) for e in removed]
@@ -52,6 +74,8 @@ def _line(e: ReportedEscape) -> str:
         extra = f"  ({e.suppression_reason})" if e.suppression_reason else "  (no reason given)"
     elif e.induced:
         extra = "  (induced: function unchanged)"
+    elif e.previous_expression:
+        extra = f"  (was: {e.previous_expression})"
     return f"  {tag:<10} {e.path}:{e.line}{col}  {e.display or e.function}: {words}{extra}"
 
 

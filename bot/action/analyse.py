@@ -226,6 +226,19 @@ def _report_counted(doc: Mapping[str, Any]) -> int:
     return counted
 
 
+def _counted_words(doc: Mapping[str, Any], counted: int) -> str:
+    """ "2 new heap escapes and 1 new leaking param": a leak (counted with --leaks) is never
+    called a heap escape."""
+    summary = doc.get("summary", {})
+    leaks = summary.get("counted_leaks", 0) if isinstance(summary, dict) else 0
+    leaks = leaks if isinstance(leaks, int) else 0
+    heap = counted - leaks
+    parts = [f"{heap} new heap escape{'s' * (heap != 1)}"] if heap or not leaks else []
+    if leaks:
+        parts.append(f"{leaks} new leaking param{'s' * (leaks != 1)}")
+    return " and ".join(parts)
+
+
 def list_modules(
     goescape: Sequence[str], env: Mapping[str, str], directory: Path, base: str, head: str
 ) -> str:
@@ -311,7 +324,7 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
     except ValueError:
         raise StepError("goescape did not print its JSON report") from None
     counted = _report_counted(doc)
-    print(f"goescape: {counted} new heap escape(s)", flush=True)
+    print(f"goescape: {_counted_words(doc, counted)}", flush=True)
     regressed = _report_regressed(doc)
     outputs = {
         "new-escapes": str(counted),

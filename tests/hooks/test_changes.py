@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from goescape.changes import (
     FileChange,
+    Hunk,
+    LineMap,
     PatchLines,
+    Place,
     git_diff_args,
     parse_diff,
     parse_patch,
@@ -102,7 +105,7 @@ HEADER = "diff --git a/f.go b/f.go\nindex 1111111..2222222 100644\n--- a/f.go\n+
     ],
 )
 def test_hunks(hunks: str, added: set[int], deleted_after: set[int]) -> None:
-    change = _one(HEADER + hunks)
+    change = _one(HEADER + hunks)._replace(hunks=())
     assert change == FileChange("f.go", "f.go", "M", frozenset(added), frozenset(deleted_after))
 
 
@@ -132,7 +135,9 @@ def _apply(repo: GitRepo, files: dict[str, bytes | None], executable: tuple[str,
 
 def _diff(repo: GitRepo, base: str, head: str | None) -> list[FileChange]:
     _, out, _ = run(git_diff_args(base, head), cwd=repo.path)
-    return sorted(parse_diff(out.decode("utf-8", errors="surrogateescape")))
+    # Hunks have tests of their own (test_hunk_records, test_line_map).
+    changes = parse_diff(out.decode("utf-8", errors="surrogateescape"))
+    return sorted(c._replace(hunks=()) for c in changes)
 
 
 LINES = b"".join(b"line %d\n" % i for i in range(1, 21))
@@ -330,7 +335,7 @@ def test_user_config_does_not_change_the_parse(repo: GitRepo, tmp_path: Path) ->
         repo.git("config", key, value)
     # Run from a subdirectory, where diff.relative would cut the paths down.
     _, out, _ = run(git_diff_args(base, head), cwd=repo.path / "sub")
-    assert sorted(parse_diff(out.decode())) == [
+    assert sorted(c._replace(hunks=()) for c in parse_diff(out.decode())) == [
         fc("a b/x.go", "a b/x.go", "M", {2}),
         fc("sub/y.go", "sub/y.go", "M", {1}),
     ]
@@ -384,3 +389,57 @@ def test_git_diff_args() -> None:
 )
 def test_parse_patch(patch: str, added: set[int], context: set[int]) -> None:
     assert parse_patch(patch) == PatchLines(frozenset(added), frozenset(context))
+
+
+# --- hunks and the map of base lines to head lines ------------------------------------------
+
+
+def test_hunk_records() -> None:
+    hunks = "@@ -3 +3,2 @@\n-a\n+b\n+c\n@@ -10,2 +11,0 @@\n-x\n-y\n@@ -20,0 +19 @@\n+z\n"
+    change = _one(HEADER + hunks)
+    assert change.hunks == (Hunk(3, 1, 3, 2), Hunk(10, 2, 11, 0), Hunk(20, 0, 19, 1))
+
+
+def _map(hunks: str, status: str = "M") -> LineMap:
+    change = _one(HEADER + hunks)
+    return LineMap([change._replace(status=status)])
+
+
+@pytest.mark.parametrize(
+    ("hunks", "line", "expected"),
+    [
+        # Before any hunk: the same line.
+        ("@@ -10 +10,3 @@\n-a\n+b\n+c\n+d\n", 5, Place("f.go", 5, 5, 5)),
+        # A changed line: the lines that replaced it, the same offset likeliest.
+        ("@@ -10,2 +10,2 @@\n-a\n-b\n+c\n+d\n", 11, Place("f.go", 11, 10, 11)),
+        ("@@ -10 +10,3 @@\n-a\n+b\n+c\n+d\n", 10, Place("f.go", 10, 10, 12)),
+        ("@@ -10,3 +10 @@\n-a\n-b\n-c\n+d\n", 12, Place("f.go", 10, 10, 10)),
+        # After a hunk: shifted by what it added or removed.
+        ("@@ -10 +10,3 @@\n-a\n+b\n+c\n+d\n", 20, Place("f.go", 22, 22, 22)),
+        ("@@ -3,0 +4,2 @@\n+a\n+b\n", 3, Place("f.go", 3, 3, 3)),
+        ("@@ -3,0 +4,2 @@\n+a\n+b\n", 4, Place("f.go", 6, 6, 6)),
+        ("@@ -5,2 +4,0 @@\n-a\n-b\n", 9, Place("f.go", 7, 7, 7)),
+        # A removed line is nowhere.
+        ("@@ -5,2 +4,0 @@\n-a\n-b\n", 6, None),
+    ],
+)
+def test_line_map(hunks: str, line: int, expected: Place | None) -> None:
+    assert _map(hunks).place("f.go", line) == expected
+
+
+def test_line_map_files() -> None:
+    renamed = FileChange(
+        "new.go", "old.go", "R", frozenset({3}), frozenset(), hunks=(Hunk(3, 1, 3, 1),)
+    )
+    deleted = FileChange("gone.go", "gone.go", "D", frozenset(), frozenset({0}))
+    added = FileChange(
+        "fresh.go", None, "A", frozenset({1}), frozenset(), hunks=(Hunk(0, 0, 1, 1),)
+    )
+    lines = LineMap([renamed, deleted, added])
+    assert lines.place("old.go", 7) == Place("new.go", 7, 7, 7)
+    assert lines.place("gone.go", 1) is None
+    assert lines.place("same.go", 4) == Place("same.go", 4, 4, 4)
+    # A base file whose name a new file took was renamed away or deleted.
+    assert LineMap([added._replace(path="old.go")]).place("old.go", 1) is None
+    assert Place("a.go", 3, 3, 3).exact
+    assert not Place("a.go", 3, 3, 4).exact

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from goescape.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep, parse
+from goescape.escapes import ESCAPES, LEAK, MOVED, Escape, FlowStep, parse, stable_expr
 from goescape.process import run_text
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "escapes"
@@ -565,3 +565,78 @@ def test_fast_on_long_and_adversarial_lines() -> None:
     elapsed = time.perf_counter() - start
     assert len(found) == 1
     assert elapsed < 5
+
+
+# --- messages by their whole shape ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # Variables whose names are the first words of compiler messages.
+        ("found escapes to heap", [(ESCAPES, "found")]),
+        ("converting escapes to heap", [(ESCAPES, "converting")]),
+        ("assuming escapes to heap", [(ESCAPES, "assuming")]),
+        ("devirtualizing escapes to heap", [(ESCAPES, "devirtualizing")]),
+        ("found + suffix escapes to heap", [(ESCAPES, "found + suffix")]),
+        ("moved to heap: found", [(MOVED, "found")]),
+        ("leaking param: assuming", [(LEAK, "assuming")]),
+        # The messages themselves, as Go 1.22 to 1.27 print them (-m and -m=2).
+        ("devirtualizing dumper.Write to *dumper", []),
+        ("partially devirtualizing r.Read to *bytes.Reader", []),
+        ("PGO devirtualizing interface call r.Read to (*bytes.Reader).Read", []),
+        ("cannot devirtualize x.M(): shaped receiver go.shape.int", []),
+        ("assuming fd is unsafe uintptr", []),
+        ("marking p as escaping uintptr", []),
+        ("marking args as escaping ...uintptr", []),
+        ("can inline NewPoint", []),
+        ("can inline NewPoint with cost 9 as: func(int, int) *Point { return &Point{...} }", []),
+        ("cannot inline (*Tree).useVar: function too complex: cost 172 exceeds budget 80", []),
+        ("cannot inline F into G: repeated recursive cycle", []),
+        ("ErrorList.Swap ignoring self-assignment in p[i], p[j] = p[j], p[i]", []),
+        ("F capturing by ref: n (addr=false assign=true width=8)", []),
+        ("p does not escape", []),
+        ("p does not escape, mutate, or call", []),
+        ("mutates param: p derefs=0", []),
+        ("index bounds check elided", []),
+        ("zero-copy string->[]byte conversion", []),
+        ("closure converted to global", []),
+        ("function F considered 'big'; reducing max cost of inlinees", []),
+        ("inlining call to fmt.Println with score 42", []),
+    ],
+)
+def test_messages_are_read_by_their_whole_shape(
+    message: str, expected: list[tuple[str, str]]
+) -> None:
+    found = parse(f"# example.com/m\n./a.go:3:4: {message}\n")
+    assert [(e.kind, e.expr) for e in found] == expected
+
+
+def test_quoted_text_after_a_known_message_is_never_read_as_an_escape() -> None:
+    # Each message is one the compiler prints; what follows its position is source text.
+    quoted = 's["a.go:1:2: moved to heap: z"]'
+    compiler = text(
+        f"""
+        # example.com/m
+        ./a.go:3:6: p.Swap ignoring self-assignment in {quoted}, t = t, {quoted}
+        ./a.go:4:6: cannot inline F: unhandled op a.go:9:9: moved to heap: w
+        ./a.go:5:2: devirtualizing x.M to a.go:1:1: moved to heap: t
+        """
+    )
+    assert parse(compiler) == []
+
+
+@pytest.mark.parametrize(
+    ("expr", "stable"),
+    [
+        (".autotmp_7", ".autotmp_"),
+        ('"unknown type " + .autotmp_44.String()', '"unknown type " + .autotmp_.String()'),
+        ("~r0", "~r"),
+        ("make([]byte, ~r1)", "make([]byte, ~r)"),
+        ("~p12 + ~b3", "~p + ~b"),
+        ("p", "p"),
+        ("autotmp_7", "autotmp_7"),
+    ],
+)
+def test_temporaries_lose_their_numbers(expr: str, stable: str) -> None:
+    assert stable_expr(expr) == stable

@@ -438,7 +438,7 @@ func Lines() (*int, *int) {
 	//goescape:ignore
 	b := 2
 	c := 3 //goescape:ignored not the directive
-	// goescape:ignore with a space is prose
+	// goescape:ignore written with a space
 	d := 4
 	e := 5 //goescape:ignore	tab separated reason
 	return &a, &b
@@ -446,6 +446,13 @@ func Lines() (*int, *int) {
 
 /* //goescape:ignore inside a block comment */
 func Block() {}
+
+func Explained() (*int, *int) {
+	id := 1
+	other := 2 /* goescape:ignore in a block comment */
+	_ = &other
+	return &id //goescape:ignore returned on purpose
+}
 """
 
 
@@ -455,7 +462,18 @@ def test_ignore_comments() -> None:
         IgnoreComment(4, "pooled by the caller", True),
         IgnoreComment(11, "measured, cheap", False),
         IgnoreComment(12, "", True),
+        IgnoreComment(15, "written with a space", True),
         IgnoreComment(17, "tab separated reason", False),
+        IgnoreComment(26, "in a block comment", False),
+        IgnoreComment(28, "returned on purpose", False),
+    )
+    assert parsed.not_markers == (
+        IgnoreComment(
+            14,
+            "not the directive",
+            False,
+            "`goescape:ignored` is not a goescape marker (write `//goescape:ignore <reason>`)",
+        ),
     )
     by_name = {fn.name: fn for fn in parsed.functions}
     assert by_name["Noisy"].ignored == IgnoreComment(4, "pooled by the caller", True)
@@ -471,9 +489,10 @@ def test_ignore_comments() -> None:
         (11, "measured, cheap"),  # trailing on the line
         (12, ""),  # the comment line itself
         (13, ""),  # alone on the line above
-        (14, None),  # `ignored` is another word
-        (16, None),  # `// goescape:ignore` is prose, not a directive
+        (14, None),  # `ignored` is another word: a near miss, see below
+        (16, "written with a space"),  # `// goescape:ignore` is honoured too
         (17, "tab separated reason"),
+        (26, "in a block comment"),
         (18, None),  # a trailing comment on the line above covers only its own line
         (22, None),
         (2, None),
@@ -481,7 +500,34 @@ def test_ignore_comments() -> None:
 )
 def test_suppression_for(line: int, reason: str | None) -> None:
     found = suppression_for(parse_go(go(IGNORES)), line)
-    assert (found.reason if found is not None else None) == reason
+    assert (found.reason if found is not None and not found.problem else None) == reason
+
+
+def test_a_near_miss_is_returned_with_its_problem() -> None:
+    found = suppression_for(parse_go(go(IGNORES)), 14)
+    assert found is not None
+    assert found.problem.startswith("`goescape:ignored` is not a goescape marker")
+
+
+@pytest.mark.parametrize(
+    ("line", "explained", "reason"),
+    [
+        # `moved to heap: id` is reported at the declaration; the marker is on the return.
+        (25, [28], "returned on purpose"),
+        (25, [], None),
+        (25, [27], None),
+        # A line of the explanation outside the function does not count.
+        (6, [28], "pooled by the caller"),
+        (13, [28], ""),
+        (16, [11], "written with a space"),
+        (18, [28], None),
+    ],
+)
+def test_suppression_on_a_line_of_the_explanation(
+    line: int, explained: list[int], reason: str | None
+) -> None:
+    found = suppression_for(parse_go(go(IGNORES)), line, explained)
+    assert (found.reason if found is not None and not found.problem else None) == reason
 
 
 # --- display names ----------------------------------------------------------------------------
@@ -562,3 +608,42 @@ def test_parsing_a_thousand_lines() -> None:
     parsed = parse_go(source)
     assert len(parsed.functions) == 125
     assert isinstance(parsed, GoFile)
+
+
+# --- types and imports: what tells a constant conversion from a call --------------------------
+
+
+def test_types_and_imports() -> None:
+    parsed = parse_go(
+        go(
+            """
+            package p
+
+            import (
+            	tm "time"
+            	"fmt"
+            	_ "embed"
+            )
+
+            import "example.com/m/geom"
+
+            type A int
+            type (
+            	B = string
+            	C[T any] struct{}
+            )
+
+            func f() {
+            	type local int
+            	_ = local(1)
+            }
+            """
+        )
+    )
+    assert parsed.types == frozenset({"A", "B", "C", "local"})
+    assert parsed.imports == (
+        ("tm", "time"),
+        ("", "fmt"),
+        ("_", "embed"),
+        ("", "example.com/m/geom"),
+    )

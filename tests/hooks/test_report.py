@@ -11,6 +11,7 @@ from goescape.escapes import Escape, parse
 from goescape.functions import FunctionId
 from goescape.outcome import (
     ABSENT,
+    CHANGED,
     NEW,
     UNCHANGED,
     BaseChoice,
@@ -164,11 +165,11 @@ def _lines(*lines: str) -> str:
 SAMPLE = _outcome(
     [
         _finding("geom/geom.go:56:13", "Buffer", new_function=True, after=1),
-        _finding("geom/geom.go:17:2", "NewPoint", before=1, after=2),
+        _finding("geom/geom.go:17:2", "NewPoint", before=0, after=1),
         _finding("geom/geom.go:121:12", "Alloc", state=UNCHANGED, before=1, after=1),
     ],
     [
-        _summary("NewPoint", 16, before=1, after=2, new=1),
+        _summary("NewPoint", 16, before=0, after=1, new=1),
         _summary("Buffer", 55, new_function=True, after=1, new=1),
         _summary("Alloc", 120, before=1, after=1),
     ],
@@ -178,18 +179,25 @@ SAMPLE = _outcome(
 def test_new_escapes_in_a_changed_and_a_new_function() -> None:
     assert render_text(SAMPLE, explain=False) == _lines(
         f"goescape: 2 new heap escapes in 3 changed functions {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (1 -> 2 heap escapes)",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 heap escapes)",
         HINT_POINTER,
         "geom/geom.go:56:13: Buffer: make([]byte, n) escapes to heap   (new function)",
         HINT_RETURNED,
+        "",
+        "heap escapes in the changed functions: 1 -> 3 (1 unchanged, 0 changed,"
+        " 2 new of which 2 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17, geom/geom.go:56) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
 def test_explain_adds_the_compiler_flow_under_each_escape() -> None:
-    outcome = SAMPLE._replace(findings=SAMPLE.findings[1:2])
-    assert render_text(outcome, explain=True) == _lines(
-        f"goescape: 1 new heap escape in 3 changed functions {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (1 -> 2 heap escapes)",
+    outcome = SAMPLE._replace(findings=SAMPLE.findings[1:2], functions=SAMPLE.functions[:1])
+    assert render_text(outcome, explain=True).split("\n\n")[0] == _lines(
+        f"goescape: 1 new heap escape in 1 changed function {HEADLINE_BASE}",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 heap escapes)",
         HINT_POINTER,
         "    why:",
         "      flow: ~r0 = &p",
@@ -265,8 +273,12 @@ def test_nothing_new() -> None:
         ],
         [_summary("NewPoint", 16, before=1, after=1), _summary("Alloc", 120, before=1)],
     )
-    assert render_text(outcome, explain=True) == (
-        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}"
+    assert render_text(outcome, explain=True) == _lines(
+        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}",
+        "",
+        "removed 1 heap escape in Alloc",
+        "heap escapes in the changed functions: 2 -> 1 (1 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 1 removed)",
     )
 
 
@@ -306,6 +318,9 @@ def test_induced_escapes_are_shown_apart_and_not_counted() -> None:
         "app/app.go:8:22: Use: moved to heap: geom.p"
         "   (0 -> 1 heap escapes, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
+        "",
+        "heap escapes in the changed functions: 1 -> 1 (0 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 0 removed)",
     )
     assert outcome.counted() == []
 
@@ -325,6 +340,13 @@ def test_fail_on_induced_counts_them_in_the_main_list() -> None:
         "app/app.go:8:22: Use: moved to heap: geom.p"
         "   (0 -> 1 heap escapes, caused by this change, via inlined geom.NewPoint)",
         "    hint: " + hints.HINTS[hints.ADDRESS_STORED],
+        "",
+        "heap escapes in the changed functions: 1 -> 1 (0 unchanged, 0 changed,"
+        " 0 new of which 0 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (app/app.go:8) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
@@ -343,6 +365,9 @@ def test_suppressed_escapes_are_listed_with_their_reason_and_warnings_follow() -
         "suppressed by //goescape:ignore (not counted):",
         "geom/geom.go:17:2: NewPoint: moved to heap: p   (reason: returned on purpose)",
         "geom/geom.go:30:20: Describe: v escapes to heap   (no reason given)",
+        "",
+        "heap escapes in the changed functions: 0 -> 2 (0 unchanged, 0 changed,"
+        " 2 new of which 0 counted, 0 removed)",
         "",
         "warning: geom/geom.go:29: //goescape:ignore without a reason",
     )
@@ -372,22 +397,39 @@ def test_leaking_params_are_shown_but_not_counted_by_default() -> None:
         "    hint: " + hints.HINTS[hints.LEAK_TO_RESULT],
         "geom/geom.go:83:11: Keep: leaking param: p   (new function)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_HEAP],
+        "",
+        "heap escapes in the changed functions: 0 -> 1 (0 unchanged, 0 changed,"
+        " 1 new of which 1 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
 def test_leaks_flag_counts_leaking_params_in_the_main_list() -> None:
-    findings = [f._replace(after=f.after + 1) for f in LEAKY]
-    outcome = _outcome(findings, LEAKY_FUNCTIONS, count_leaks=True)
+    outcome = _outcome(
+        [f._replace(after=1) for f in LEAKY],
+        [s._replace(after=1) for s in LEAKY_FUNCTIONS],
+        count_leaks=True,
+    )
     assert render_text(outcome, explain=False) == _lines(
         "goescape: 1 new heap escape and 2 new leaking params in 3 changed functions"
         f" {HEADLINE_BASE}",
-        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 2 escapes)",
+        "geom/geom.go:17:2: NewPoint: moved to heap: p   (0 -> 1 escapes)",
         HINT_POINTER,
         "geom/geom.go:22:7: (*Point).Add: leaking param: p to result ~r0 level=0"
         "   (0 -> 1 escapes)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_RESULT],
         "geom/geom.go:83:11: Keep: leaking param: p   (new function)",
         "    hint: " + hints.HINTS[hints.LEAK_TO_HEAP],
+        "",
+        "escapes in the changed functions: 0 -> 3 (0 unchanged, 0 changed,"
+        " 3 new of which 3 counted, 0 removed)",
+        "",
+        "to accept an escape: add `//goescape:ignore <reason>` at the end of the line it names"
+        " (geom/geom.go:17, geom/geom.go:22, geom/geom.go:83) or alone on the line above",
+        "to skip goescape once: SKIP=goescape git commit ...",
     )
 
 
@@ -458,6 +500,7 @@ FINDING_KEYS = [
     "after",
     "ordinal",
     "new_function",
+    "previous",
     "inlined",
     "inlined_from",
     "cold",
@@ -491,6 +534,8 @@ def test_json_names_base_head_and_the_counted_escapes() -> None:
         "new": 2,
         "new_induced": 0,
         "new_suppressed": 0,
+        "changed": 0,
+        "unchanged": 1,
         "removed": 0,
         "new_cold": 0,
         "benchmarks_regressed": 0,
@@ -595,3 +640,48 @@ def test_a_leak_the_change_caused_elsewhere_says_so() -> None:
         "new leaking params (not counted; --leaks counts them):",
         "geom/geom.go:83:11: Keep: leaking param: p   (caused by this change)",
     ]
+
+
+# ---- changed and removed escapes ----
+
+
+def _changed_outcome() -> Outcome:
+    """Buffer's `make([]byte, n)` replaced `new(Point)` at the same place; Alloc lost one."""
+    previous = _esc("geom/geom.go:121:12")
+    changed = _finding("geom/geom.go:56:13", "Buffer", state=CHANGED, before=1, after=1)
+    changed = changed._replace(previous=previous)
+    removed = _finding("geom/geom.go:121:12", "Alloc", state=ABSENT, before=1, after=0)
+    return _outcome(
+        [changed, removed],
+        [_summary("Buffer", 55, before=1, after=1), _summary("Alloc", 120, before=1)],
+    )
+
+
+def test_a_changed_escape_is_shown_and_not_counted() -> None:
+    assert render_text(_changed_outcome(), explain=True) == _lines(
+        f"goescape: no new heap escapes in 2 changed functions {HEADLINE_BASE}",
+        "",
+        "changed at the same place (the same kind of escape, re-expressed; not counted):",
+        "geom/geom.go:56:13: Buffer: make([]byte, n) escapes to heap"
+        "   (was: new(Point) escapes to heap)",
+        "",
+        "removed 1 heap escape in Alloc",
+        "heap escapes in the changed functions: 2 -> 1 (0 unchanged, 1 changed,"
+        " 0 new of which 0 counted, 1 removed)",
+    )
+
+
+def test_json_of_a_changed_escape_names_what_it_replaced() -> None:
+    doc = _json(_changed_outcome())
+    changed = doc["findings"][0]
+    assert (changed["state"], changed["counted"]) == ("changed", False)
+    assert changed["previous"] == {
+        "path": "geom/geom.go",
+        "line": 121,
+        "col": 12,
+        "expression": "new(Point)",
+        "message": "new(Point) escapes to heap",
+    }
+    assert doc["findings"][1]["previous"] is None
+    summary = doc["summary"]
+    assert (summary["changed"], summary["removed"], summary["exit_code"]) == (1, 1, 0)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from goescape import __version__
 from goescape.escapes import Escape
-from goescape.outcome import UNCHANGED, Finding, Outcome
+from goescape.outcome import CHANGED, UNCHANGED, Finding, Outcome
 from goescape.sarif import RunFacts, build, fingerprint, git_source, utf16_column
-from goescape.sarif_read import FINGERPRINT_KEY
+from goescape.sarif_read import FINGERPRINT_KEY, parse
 from goescape.sarif_rules import RULES
 
 from tests.gitrepo import GitRepo
@@ -127,7 +127,7 @@ def test_default_values_are_left_out() -> None:
         (
             fx.JOINED_A,
             "GOESC1002",
-            "warning",
+            "note",  # suppressed: not counted, so a note like everything else not counted
             "new",
             "example.com/esc/geom.Joined",
             "function",
@@ -208,8 +208,14 @@ def test_each_escape_is_one_result(
 def test_levels_with_level_error_leaks_counted_and_induced_failing() -> None:
     outcome = fx.OUTCOME._replace(count_leaks=True, fail_on_induced=True)
     levels = [r["level"] for r in run_of(outcome, FACTS._replace(level="error"))["results"]]
-    # NEW_POINT, JOINED_CONCAT, JOINED_A, DESCRIBE, BUFFER, ADD_LEAK, CALL_LOGF
-    assert levels == ["error", "error", "error", "note", "note", "error", "error"]
+    # NEW_POINT, JOINED_CONCAT, JOINED_A, DESCRIBE, BUFFER, ADD_LEAK, CALL_LOGF: the level
+    # is `error` exactly for what Outcome.counts (the suppressed Joined escapes are notes).
+    assert levels == ["error", "note", "note", "note", "note", "error", "error"]
+    assert [f for f in fx.FINDINGS if outcome.counts(f)] == [
+        fx.NEW_POINT,
+        fx.ADD_LEAK,
+        fx.CALL_LOGF,
+    ]
 
 
 def test_removed_escape_sits_at_its_base_position() -> None:
@@ -308,7 +314,7 @@ def test_run_facts() -> None:
         "newFunction": False,
         "before": 2,
         "after": 3,
-        "new": 1,
+        "new": 0,  # induced: not counted without --fail-on-induced
     }
 
 
@@ -477,3 +483,33 @@ def test_docs_carry_every_rules_help() -> None:
     for rule in RULES:
         assert f"### {rule.id} {rule.name}" in docs
         assert rule.help_markdown in docs
+
+
+def test_a_changed_escape_is_updated_with_its_previous_expression() -> None:
+    previous = fx.BUFFER.escape
+    changed = fx.DESCRIBE._replace(state=CHANGED, previous=previous)
+    outcome = fx.OUTCOME._replace(findings=(changed,))
+    res = result_of(changed, outcome)
+    assert res["baselineState"] == "updated"
+    assert res["level"] == "note"
+    assert res["properties"]["previousExpression"] == "make([]byte, n)"
+    assert res["properties"]["counted"] is False
+    assert res["message"]["text"] == (
+        "Escape in Describe changed by this change: v escapes to heap, was: make([]byte, n)"
+        " escapes to heap (heap escapes of Describe: 1 -> 1)."
+    )
+    (read_back,) = parse(build(outcome, FACTS, for_upload=False)).escapes
+    assert (read_back.baseline_state, read_back.previous_expression) == (
+        "updated",
+        "make([]byte, n)",
+    )
+
+
+def test_a_renumbered_temporary_keeps_its_fingerprint() -> None:
+    def with_expr(expr: str) -> Finding:
+        escape = fx.DESCRIBE.escape._replace(expr=expr, message=f"{expr} escapes to heap")
+        return fx.DESCRIBE._replace(escape=escape)
+
+    assert fingerprint(with_expr(".autotmp_3")) == fingerprint(with_expr(".autotmp_7"))
+    assert fingerprint(with_expr("~r0 + s")) == fingerprint(with_expr("~r1 + s"))
+    assert fingerprint(with_expr(".autotmp_3")) != fingerprint(with_expr("v"))
