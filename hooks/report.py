@@ -308,7 +308,7 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     for f in _sorted(outcome.findings):
         if f.state == CHANGED and outcome.counted_kind(f):
             was = f"was: {f.previous.message}" if f.previous is not None else "changed"
-            body += _entry(f, was, explain=False, style=style)[:1]
+            body += _entry(f, was, explain=False, style=style, where=where)[:1]
     lines += _section(
         "changed at the same place (the same kind of escape, re-expressed; not counted):",
         body,
