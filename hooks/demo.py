@@ -96,20 +96,19 @@ def build_repository(root: Path) -> None:
 
 
 def epilogue(outcome: Outcome, code: int) -> str:
-    """What the report leaves out because nothing got worse, and the exit code (pure)."""
-    lines = ["", "Not in the report, because nothing got worse there:"]
+    """The escapes behind the report's summary that it does not list one by one (removed, and
+    kept by a changed or moved function), and the exit code (pure)."""
+    lines = ["", "Behind the summary:"]
     for f in sorted(outcome.findings, key=lambda f: (f.escape.path, f.escape.line)):
         if f.state == ABSENT:
             esc = f.escape
-            lines.append(
-                f"  removed by the change: {esc.path}:{esc.line}: {f.display}: {esc.message}"
-            )
+            lines.append(f"  removed: {esc.path}:{esc.line}: {f.display}: {esc.message}")
     for s in sorted(outcome.functions, key=lambda s: (s.path, s.line)):
         if s.changed and s.before and s.before == s.after and not s.new:
             escapes = "heap escape" if s.before == 1 else "heap escapes"
             lines.append(
-                f"  changed, as many escapes as before: {s.display} ({s.path}), "
-                f"{s.before} {escapes} before and after"
+                f"  as before: {s.display} ({s.path}) keeps its {s.before} {escapes}: "
+                "changed or moved, nothing new"
             )
     if len(lines) == 2:
         lines = []

@@ -108,9 +108,11 @@ def _removed(outcome: Outcome) -> list[str]:
     return [f"removed {_kinds(gone)} in {name}" for name, gone in by_function.items()]
 
 
-def _how_to_accept(counted: list[Finding]) -> list[str]:
+def _how_to_accept(counted: list[Finding], where: str) -> list[str]:
     """The end of a failing report: how to accept an escape, and how to skip the hook once."""
-    places = list(dict.fromkeys(f"{f.escape.path}:{f.escape.line}" for f in counted))
+    places = list(
+        dict.fromkeys(f"{shown_path(f.escape.path, where)}:{f.escape.line}" for f in counted)
+    )
     shown = ", ".join(places[:3]) + (", ..." if len(places) > 3 else "")
     return [
         f"to accept an escape: add `//goescape:ignore <reason>` at the end of the line it "
@@ -328,7 +330,7 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     if tail:
         lines += ["", *tail]
     if counted:
-        lines += ["", *_how_to_accept(counted)]
+        lines += ["", *_how_to_accept(counted, where)]
     return "\n".join(lines)
 
 
