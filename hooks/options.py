@@ -1,5 +1,5 @@
-"""What a run is asked to do: the record the command line (and later the configuration file)
-fills in and every stage of the pipeline reads."""
+"""What a run is asked to do: the record the command line and `.goescape.toml` fill in (see
+config.py) and every stage of the pipeline reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 
 class Options(NamedTuple):
-    base: str | None = None
+    base: str | None = None  # --base: the base the user named for this run
     head: str | None = None
     tests: bool = False
     tags: str = ""
@@ -22,3 +22,8 @@ class Options(NamedTuple):
     fail_on_cold: bool = False  # count new escapes on paths that run only when something fails
     bench: str | None = None  # run the changed packages' benchmarks matching this at both sides
     bench_time: float = 60.0  # seconds for the whole benchmark stage
+    # Where it runs (docs/configuration.md):
+    # `base` in .goescape.toml: tried after --base and pre-commit's refs, before the upstream.
+    default_base: str | None = None
+    exclude: tuple[str, ...] = ()  # globs of repo-relative paths a run leaves out (skipped)
+    paths: tuple[str, ...] = ()  # absolute: only changes under these are analysed

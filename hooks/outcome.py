@@ -124,6 +124,8 @@ class Outcome(NamedTuple):
     min_hotness: float | None = None  # with a profile: colder functions only inform
     profile: ProfileInfo | None = None
     benchmarks: tuple[BenchmarkComparison, ...] = ()
+    # The repository's root (absolute), which the records' repo-relative paths start from.
+    root: str = ""
 
     def counts(self, f: Finding) -> bool:
         """Whether `f` makes the run fail: the one meaning of "new heap escape" that the text,

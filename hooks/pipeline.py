@@ -70,14 +70,14 @@ def _analyse(
     # The chain of git questions (root and refs, merge base, diff) runs on a thread of its
     # own, so that each next question is asked the moment the previous answer is in, while
     # this thread imports what the rest of the run needs.
-    asking = Pending(_ask_git, cwd, options, env)
+    asking = Pending(ask_git, cwd, options, env)
     _load("goescape.functions", "goescape.outcome", "tempfile", "goescape.compiler")
     asked = asking.result()
     repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asked[:7]
     from goescape.outcome import BaseChoice
 
     if chosen is None:
-        return _empty(BaseChoice("", "no commit yet"), head, options, "")
+        return _empty(BaseChoice("", "no commit yet"), head, options, "", repo.root)
 
     base = BaseChoice(*chosen)
     changes = parse_diff(diffing.result())
@@ -96,7 +96,7 @@ def _analyse(
     )
     touched, packages, skipped = _changed_functions(changes, head_side, options)
     if not touched:
-        return _empty(base, head, options, "", skipped)
+        return _empty(base, head, options, "", repo.root, skipped)
     commit_touched = None
     if asked.commit_diffing is not None:
         # Only files the branch changes matter: elsewhere no function is compared.
@@ -181,10 +181,13 @@ def _analyse(
         min_hotness=options.min_hotness,
         profile=profile_info,
         benchmarks=tuple(measured),
+        root=str(repo.root),
     )
 
 
-class _Asked(NamedTuple):
+class Asked(NamedTuple):
+    """What git says about a run's change, each answer asked as soon as it can be."""
+
     repo: git.Git
     head: git.Head
     chosen: tuple[str, str] | None  # (merge base, how it was chosen); None: no commit yet
@@ -196,7 +199,8 @@ class _Asked(NamedTuple):
     commit_diffing: Pending[str] | None = None
 
 
-def _ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> _Asked:
+def ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> Asked:
+    """The repository, head, base choice and diff of a run (goescape modules asks too)."""
     lookups = git.Git(cwd)
     if options.profile is None:
         # Looking for a default.pgo costs one git command, asked beside the others.
@@ -205,22 +209,22 @@ def _ask_git(cwd: Path, options: Options, env: Mapping[str, str]) -> _Asked:
     # In a commit hook, the commit's own diff: one more git command, asked at once.
     judging_commit = options.head is None and git.stage_of_commit(env)
     commit_diffing = Pending(lookups.commit_diff) if judging_commit else None
-    git.prefetch_choices(lookups, options.head, options.base, env)
+    git.prefetch_choices(lookups, options.head, options.base, env, options.default_base)
     # Untracked files are part of a working-tree head; for a commit they must be hidden
     # from the compiler on both sides (listing them as differing overlays them away).
     listing_untracked = Pending(lookups.untracked)
     repo = git.Git(finding_root.result(), lookups)
     head = git.choose_head(repo, options.head, env)
-    chosen = git.base_commit(repo, options.base, head, env)
+    chosen = git.base_commit(repo, options.base, head, env, options.default_base)
     if chosen is None:
         nothing: Pending[list[str]] = Pending.done([])
-        return _Asked(repo, head, None, Pending.done(""), nothing, None, nothing)
+        return Asked(repo, head, None, Pending.done(""), nothing, None, nothing)
     diffing = Pending(repo.diff, chosen[0], head.commit or None)
     # Files whose content at a commit differs from the working tree (either side). For a
     # working-tree head, the base's are exactly the diff's paths, old and new.
     base_differing = Pending(repo.differing_paths, chosen[0]) if head.commit else None
     head_differing = Pending(repo.differing_paths, head.commit) if head.commit else Pending.done([])
-    return _Asked(
+    return Asked(
         repo,
         head,
         chosen,
@@ -245,17 +249,20 @@ def _changed_functions(
 ) -> tuple[dict[FunctionId, str], dict[str, Package], list[Skipped]]:
     """The functions the change touches (-> head file), their packages (by directory), and
     the changed files left out."""
-    from goescape import attribution, functions
+    from goescape import attribution, functions, selection
     from goescape.functions import FunctionId
     from goescape.outcome import Skipped
 
     touched: dict[FunctionId, str] = {}
     packages: dict[str, Package] = {}
     skipped: list[Skipped] = []
+    prefixes = selection.repo_prefixes(options.paths, head_side.repo.root)
     for change in changes:
         if change.status == "D" or not change.path.endswith(".go"):
             continue
-        reason = _skip_reason(change.path, options.tests)
+        if not selection.under(change.path, prefixes):
+            continue  # outside the PATH arguments: not part of this run at all
+        reason = selection.skip_reason(change.path, options)
         if reason:
             skipped.append(Skipped(change.path, reason))
             continue
@@ -286,6 +293,7 @@ def _empty(
     head: git.Head,
     options: Options,
     version: str,
+    root: Path,
     skipped: Iterable[Skipped] = (),
 ) -> Outcome:
     from goescape.outcome import Outcome
@@ -301,6 +309,7 @@ def _empty(
         version,
         options.leaks,
         options.fail_on_induced,
+        root=str(root),
     )
 
 
@@ -317,14 +326,6 @@ def _untracked_change(root: Path, path: str) -> FileChange:
     except OSError:
         lines = 0
     return FileChange(path, None, "A", frozenset(range(1, lines + 1)), frozenset())
-
-
-def _skip_reason(path: str, tests: bool) -> str:
-    if modules.ignored_by_go(path):
-        return "ignored by the go command (testdata, or a name starting with . or _)"
-    if path.endswith("_test.go") and not tests:
-        return "test file (use --tests)"
-    return ""
 
 
 def _compare(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -502,6 +503,37 @@ def _benchmark(b: BenchmarkComparison) -> dict[str, Any]:
         "head": measure(b.head),
         "regressed": b.regressed,
     }
+
+
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?([^/:]+):(?!//)(.*)$")  # [user@]host:path, git's short ssh
+
+
+def repository_uri(remote: str, root: str | os.PathLike[str]) -> str:
+    """versionControlProvenance's repositoryUri (an absolute URI) for the `origin` remote:
+    a browsable https URI for a network remote (credentials dropped), a file URI for a
+    remote that is a local path (relative ones are relative to the repository root), and
+    the repository's own file URI when there is no remote."""
+    if not remote:
+        return Path(root).absolute().as_uri()
+    if "://" in remote:
+        scheme, _, rest = remote.partition("://")
+        if scheme == "file":
+            return remote
+        host, slash, path = rest.partition("/")
+        host = host.rsplit("@", 1)[-1]  # credentials or an ssh user
+        if scheme in ("ssh", "git", "git+ssh", "ssh+git"):
+            scheme, host = "https", host.split(":", 1)[0]  # an ssh port is no web port
+        return f"{scheme}://{host}{slash}{_uri_path(path)}".removesuffix(".git")
+    scp = _SCP_LIKE.match(remote)
+    if scp and not os.path.isabs(remote):
+        host, path = scp.groups()
+        return f"https://{host}/{_uri_path(path.lstrip('/'))}".removesuffix(".git")
+    local = remote if os.path.isabs(remote) else os.path.join(root, remote)
+    return Path(os.path.normpath(local)).as_uri()
+
+
+def _uri_path(path: str) -> str:
+    return quote(path, safe="/:@!$&'()*+,;=~%")
 
 
 def _in_repo(path: str) -> bool:

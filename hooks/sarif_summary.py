@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from goescape import stdout
 from goescape.errors import EXIT_CLEAN
 from goescape.escapes import LEAK
 from goescape.outcome import ABSENT, NEW, UNCHANGED
@@ -94,5 +95,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SarifError as err:
         print(f"goescape sarif-summary: {err}", file=sys.stderr)
         return err.exit_code
-    print(summarize(report))
+    stdout.emit(summarize(report))
     return EXIT_CLEAN

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, project_snapshot
 
 _SESSION_CACHE = tempfile.TemporaryDirectory(prefix="goescape-test-cache-")
 
@@ -70,3 +70,13 @@ def any_go(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> P
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def project_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh clone of this project as its working tree stands (committed to a scratch
+    repository first, so files not committed yet are in it)."""
+    snapshot = project_snapshot(tmp_path_factory.mktemp("snapshot"))
+    target = tmp_path_factory.mktemp("clone") / "goescape"
+    subprocess.run(["git", "clone", "-q", str(snapshot.path), str(target)], check=True)
+    return target

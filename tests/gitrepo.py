@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 class GitRepo:
@@ -49,3 +52,23 @@ class GitRepo:
             self.git("for-each-ref"),
             self.git("diff", "--cached", "--binary"),
         )
+
+
+def project_snapshot(root: Path) -> GitRepo:
+    """This project's working tree (tracked and untracked files, not ignored ones) committed
+    to a new repository at `root`: what a clone of it would hold once committed, including
+    files not committed yet."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not copied
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    snapshot = GitRepo(root)
+    snapshot.commit("snapshot")
+    return snapshot

