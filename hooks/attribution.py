@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -194,6 +194,19 @@ def suppression(side: Side, escape: escapes.Escape) -> IgnoreComment | None:
         return None
     explained = [step.line for step in escape.flow if step.path == escape.path]
     return functions.suppression_for(gofile, escape.line, explained)
+
+
+def explanation_may_silence(side: Side, escape: escapes.Escape, marked: Callable[[], bool]) -> bool:
+    """Whether `escape`'s -m=2 explanation could change the marker that silences it (see
+    `suppression` and comparison's silencer): a marker elsewhere in its declaration, or, for
+    an escape of an inlined callee, one anywhere in the packages compared (`marked()`)."""
+    from goescape import functions
+
+    gofile = side.parsed(escape.path)
+    if escape.inlined:
+        # The callee's own copies are looked at too, with their explanations.
+        return (gofile is None or not functions.marker_for_line(gofile, escape.line)) and marked()
+    return gofile is not None and functions.explanation_may_silence(gofile, escape.line)
 
 
 class ConstantTest:

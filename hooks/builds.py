@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from goescape import git, modules, sides
 from goescape.errors import FatalError
 from goescape.modules import Module, Package, buildable
-from goescape.options import Options
+from goescape.options import FLOWS_ALL, Options
 from goescape.sides import Side
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class Builds:
         packages: list[Package],
         pgo: Mapping[Module, tuple[str, str]] | None = None,
         flagged: list[Package] | None = None,
+        *,
+        explain: bool = False,
     ) -> None:
         self.session = session
         # Per module: (`-pgo=` value, what its content is for the cache key).
@@ -62,6 +64,14 @@ class Builds:
         self.version = ""
         self.goroot = ""
         self.toolchain: compiler.Toolchain | None = None
+        from goescape import compiler
+
+        # The compiler's explanation of each escape (-m=2) where every finding carries it
+        # (JSON, SARIF), else only on the head side, when `explain` (explanations.py).
+        every = options.flows == FLOWS_ALL
+        self.flags = compiler.EXPLAINED if every else compiler.ESCAPES
+        self.head_explained = every or explain
+        self.head_flags = compiler.EXPLAINED if self.head_explained else compiler.ESCAPES
 
     def start_head(self, head_side: Side) -> None:
         from goescape import compiler
@@ -78,6 +88,7 @@ class Builds:
                 self.options.tags,
                 self.pgo.get(module, ("", ""))[0],
                 flagged=self._flagged(module, head_side),
+                flags=self.head_flags,
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))
@@ -104,6 +115,7 @@ class Builds:
             build = head_build._replace(
                 packages=tuple(sorted(modules.package_dir(module, p.directory) for p in at_base)),
                 flagged=self._flagged(module, base_side),
+                flags=self.flags,
             )
             key = _cache_key(
                 self.base, build, at_base, base_side, toolchain, self.options, self.env
@@ -163,6 +175,23 @@ class Builds:
                 raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
         return "\n".join(r.output for r in results)
 
+    def start_explained_head(self) -> list[compiler.Running]:
+        """The head side's builds again, with the compiler's explanation of each escape
+        (-m=2); `explained_text` collects them."""
+        from goescape import compiler
+
+        return [
+            self.session.start(build._replace(flags=compiler.EXPLAINED))
+            for build in self.head_builds
+        ]
+
+    @staticmethod
+    def explained_text(running: list[compiler.Running]) -> str:
+        """The text of the builds `start_explained_head` started. One that fails (a caller
+        that did not compile the first time either) adds nothing."""
+        results = [r.result() for r in running]
+        return "\n".join(r.output for r in results if r.ok)
+
     def base_text(self) -> tuple[str, str]:
         """(base text, "" or the module whose base does not compile)."""
         from goescape import cache
@@ -200,7 +229,7 @@ def _cache_key(
     options: Options,
     env: Mapping[str, str],
 ) -> cache.CacheKey | None:
-    from goescape import cache, compiler
+    from goescape import cache
 
     if not options.use_cache:
         return None
@@ -219,7 +248,7 @@ def _cache_key(
         # The toolchain's own GOROOT, not only $GOROOT: two installations of one version
         # print different paths for the standard library's files in -m=2 explanations.
         goroot=toolchain.goroot,
-        gcflags=(compiler.ESCAPE_FLAGS, f"GOFLAGS={env.get('GOFLAGS', '')}"),
+        gcflags=(build.flags, f"GOFLAGS={env.get('GOFLAGS', '')}"),
         tags=tuple(t for t in options.tags.replace(",", " ").split() if t),
         goos=env.get("GOOS", ""),
         goarch=env.get("GOARCH", ""),

@@ -42,6 +42,7 @@ class Reach(NamedTuple):
     head_text: str  # the compiler's text for them (and replays of earlier packages)
     base_text: str
     skipped: list[Skipped]  # callers that do not compile at one side
+    rounds: tuple[Builds, ...] = ()  # the compiles of each round
 
 
 def follow(
@@ -78,6 +79,7 @@ def follow(
     heads: list[str] = []
     bases: list[str] = []
     skipped: list[Skipped] = []
+    rounds: list[Builds] = []
     while names:
         for group in names.values():
             known |= group
@@ -99,9 +101,11 @@ def follow(
             list(wanted.values()),
             pgo=first.pgo,  # the same profile as the module's changed packages
             flagged=list(compiled.values()),
+            explain=first.head_explained,
         )
         round_.start_head(head_side)
         round_.start_base(base_side, first.toolchain)
+        rounds.append(round_)
         compiled.update(wanted)
         good: dict[str, Package] = {}
         round_heads: list[str] = []
@@ -130,7 +134,7 @@ def follow(
         )
     if not found and not skipped:
         return None
-    return Reach(found, "\n".join(heads), "\n".join(bases), skipped)
+    return Reach(found, "\n".join(heads), "\n".join(bases), skipped, tuple(rounds))
 
 
 def carriers(

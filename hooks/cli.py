@@ -11,6 +11,7 @@ from pathlib import Path
 
 from goescape import __version__, config, pipeline, stdout
 from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
+from goescape.options import FLOWS_SHOWN
 from goescape.progress import Progress
 
 EXIT_INTERRUPTED = 130
@@ -189,6 +190,9 @@ def _main(args_list: list[str]) -> int:
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     directory, options = config.options(args, os.environ)
+    if args.format == "text" and args.sarif is None and args.sarif_upload is None:
+        # Only the escapes the report shows need the compiler's explanation (-m=2).
+        options = options._replace(flows=FLOWS_SHOWN)
     with Progress.for_stderr(os.environ) as progress:
         outcome = pipeline.analyse(directory, options, os.environ, progress.update)
     # Imported after the analysis: git and the compiler start sooner (the pipeline loads it

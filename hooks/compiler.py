@@ -21,6 +21,13 @@ from goescape import process
 from goescape.background import Pending
 from goescape.errors import FatalError
 
+# `-m` prints the escapes and the inlining decisions; `-m=2` explains each escape too (the
+# flow behind hints, --explain and SARIF code flows), and prints six times as much: on a
+# package with many escapes that costs a fifth more compile time and more parsing (see
+# docs/performance.md). A run asks for -m=2 only where the explanation is used.
+ESCAPES = "-m"
+EXPLAINED = "-m=2"
+
 
 class Build(NamedTuple):
     """One `go build` (or `go test -c`) of some packages of one module."""
@@ -35,6 +42,9 @@ class Build(NamedTuple):
     # Packages compiled earlier in the run that these depend on: they keep their -m flags,
     # so that go finds them in its build cache instead of compiling them again without.
     flagged: tuple[str, ...] = ()
+    # What the compiler is asked: ESCAPES (escapes and inlining) or EXPLAINED (each escape
+    # with the compiler's flow explanation as well).
+    flags: str = ESCAPES
 
 
 class Result(NamedTuple):
@@ -117,11 +127,6 @@ def _installed_toolchain(go: str, environ: Mapping[str, str]) -> Toolchain | Non
     return Toolchain(version, goroot) if _RELEASE.fullmatch(version) else None
 
 
-# -m=2 costs no more compile time than -m (measured), and its flow explanation makes the
-# hints specific (a returned pointer, a boxed fmt argument): always ask for it.
-ESCAPE_FLAGS = "-m=2"
-
-
 def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
     cmd = [go, "test", "-c"] if build.tests else [go, "build"]
     cmd += ["-o", os.devnull]
@@ -131,7 +136,7 @@ def command(go: str, build: Build, overlay_file: str | None) -> list[str]:
         cmd.append(f"-pgo={build.pgo}")
     if overlay_file:
         cmd.append(f"-overlay={overlay_file}")
-    cmd += [f"-gcflags={pkg}={ESCAPE_FLAGS}" for pkg in (*build.packages, *build.flagged)]
+    cmd += [f"-gcflags={pkg}={build.flags}" for pkg in (*build.packages, *build.flagged)]
     cmd += list(build.packages)
     return cmd
 
@@ -219,7 +224,7 @@ class Running(NamedTuple):
         """The first compile errors of a failed build (call while its Session is open),
         files named from `root` (the repository's top) when given, else from the module.
 
-        With -m=2 the errors drown among thousands of diagnostics whose wording changes
+        With -m the errors drown among thousands of diagnostics whose wording changes
         between Go versions, so the same build runs again without -gcflags: what it prints
         then is only the errors (the packages that did compile come from the cache)."""
         cmd = [arg for arg in self.cmd if not arg.startswith("-gcflags=")]

@@ -8,6 +8,7 @@ errors quote arbitrary source text that may look like an escape line.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import NamedTuple
 
 # The three kinds goescape distinguishes. The first two are heap allocations.
@@ -322,8 +323,34 @@ def _package(header: str) -> str:
     return header[2:].strip().partition(" ")[0]
 
 
-def parse(text: str) -> list[Escape]:
-    """All escapes in `text` (the compiler's stderr), in the order printed, without repeats.
+def _is_step(raw: str) -> bool:
+    """Whether `raw` is a step of a -m=2 explanation (`flow: ...:`, `from ... at ...`): its
+    message starts with spaces."""
+    first = _POSITION.search(raw)
+    return first is not None and raw.startswith(" ", first.end())
+
+
+def _at_lines(raw: str, lines: Collection[int], block: _Block) -> bool:
+    """Whether a position in `raw` (any that `_split` may take) is on one of `lines`. The
+    path of a line left unread is still noted: `_step_position` prefers the paths printed."""
+    first = ""
+    for tries, match in enumerate(_POSITION.finditer(raw)):
+        if tries == _MAX_SPLITS:
+            break
+        if int(match.group(1)) in lines:
+            return True
+        if not first and match.start() > 0:
+            first = raw[: match.start()]
+    if first:
+        block.paths.add(first)
+    return False
+
+
+def parse(text: str, lines: Collection[int] | None = None, *, flows: bool = True) -> list[Escape]:
+    """All escapes in `text` (the compiler's stderr), in the order printed, without repeats;
+    with `lines`, only those printed on one of these line numbers (in any file): their -m=2
+    explanation is printed at the same position, so the rest is skipped unread. Without
+    `flows`, -m=2 explanations are skipped unread: the escapes come without them.
 
     `inlined` is set for every callee, not only those of the same package: an escape from
     an inlined function of another package of the module (or of the standard library) is
@@ -334,6 +361,10 @@ def parse(text: str) -> list[Escape]:
     for raw in text.splitlines():
         if raw.startswith("# "):
             blocks.append(_Block(_package(raw)))
+            continue
+        if lines is not None and not _at_lines(raw, lines, blocks[-1]):
+            continue
+        if not flows and _is_step(raw):
             continue
         split = _split(raw)
         if split is not None:

@@ -374,6 +374,24 @@ def suppression_for(
     return None
 
 
+def marker_for_line(gofile: GoFile, line: int) -> bool:
+    """Whether a marker stands for `line` itself (on it, or alone on the line above): the one
+    `suppression_for` returns, whatever the explanation."""
+    return any(ig.line == line or (ig.line == line - 1 and ig.own_line) for ig in gofile.ignores)
+
+
+def explanation_may_silence(gofile: GoFile, line: int) -> bool:
+    """Whether `suppression_for` could answer otherwise for an escape at `line` once given
+    its explanation's lines: no marker stands for the line itself, and a marker or near miss
+    stands elsewhere in (or directly above) the declaration holding it."""
+    if marker_for_line(gofile, line):
+        return False
+    span = _span_at(gofile, line)
+    if span is None:
+        return False
+    return any(span[0] - 1 <= ig.line <= span[1] for ig in (*gofile.ignores, *gofile.not_markers))
+
+
 def _span_at(gofile: GoFile, line: int) -> tuple[int, int] | None:
     """Lines of the innermost declaration holding `line`: a function (from its `func`
     keyword) or a package-level var declaration with a value."""

@@ -218,6 +218,12 @@ def category(escape: Escape, cold: str = "") -> str:
     return GENERIC
 
 
+def uses_flow(escape: Escape, cold: str = "") -> bool:
+    """Whether `category` reads the compiler's flow explanation for `escape` (moved and
+    escaping values off cold paths; a leak's hint follows from its message alone)."""
+    return escape.kind in (MOVED, ESCAPES) and not cold
+
+
 def hint_for(escape: Escape, cold: str = "") -> str:
     """A short, one-line fix hint for `escape` (`cold` as for `category`)."""
     return HINTS[category(escape, cold)]

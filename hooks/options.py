@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# Options.flows: which escapes need the compiler's explanation.
+FLOWS_ALL = "all"
+FLOWS_SHOWN = "shown"
+
 
 class Options(NamedTuple):
     base: str | None = None  # --base: the base the user named for this run
@@ -27,3 +31,8 @@ class Options(NamedTuple):
     default_base: str | None = None
     exclude: tuple[str, ...] = ()  # globs of repo-relative paths a run leaves out (skipped)
     paths: tuple[str, ...] = ()  # absolute: only changes under these are analysed
+    # What needs the compiler's explanation of each escape (-m=2; docs/performance.md):
+    # FLOWS_ALL (JSON and SARIF carry every finding's), or FLOWS_SHOWN (the text report: only
+    # the escapes it shows a hint for; a run showing none compiles with -m alone).
+    flows: str = FLOWS_ALL
+    explain: bool = False  # --explain: the text report shows the flows themselves

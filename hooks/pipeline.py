@@ -18,11 +18,11 @@ from goescape.background import Pending
 from goescape.changes import FileChange, parse_diff
 from goescape.errors import FatalError
 from goescape.modules import Package
-from goescape.options import Options
+from goescape.options import FLOWS_ALL, FLOWS_SHOWN, Options
 from goescape.sides import Side, Worktree
 
 if TYPE_CHECKING:
-    from goescape import builds, compiler, profile
+    from goescape import builds, comparison, compiler, escapes, profile
     from goescape.functions import FunctionId
     from goescape.modules import Module
     from goescape.outcome import (
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Finding,
         FunctionSummary,
         Outcome,
+        ProfileInfo,
         Skipped,
     )
     from goescape.profile import ProfileTable
@@ -119,8 +120,15 @@ def _analyse(
     progress(f"compiling {len(packages)} package{'s' * (len(packages) != 1)} at base and head")
     from goescape import builds
 
+    # A text report that showed a new escape last time likely shows it again: then the head
+    # compile explains its escapes at once (explanations.py).
+    explaining = options.flows == FLOWS_ALL or (
+        options.use_cache and _remembered(base.commit, packages.values(), options)
+    )
     with compiler.Session(go) as session:
-        build = builds.Builds(session, repo, base, options, env, list(packages.values()), pgo)
+        build = builds.Builds(
+            session, repo, base, options, env, list(packages.values()), pgo, explain=explaining
+        )
         build.start_head(head_side)
         asking_toolchain = Pending(compiler.toolchain, go)
         # The caller renders the outcome with `report` next.
@@ -129,12 +137,23 @@ def _analyse(
             repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
         )
         build.start_base(base_side, asking_toolchain.result())
-        result = _compare(
-            build, touched, changes, packages, head_side, base_side, options, progress
-        )
-        findings, summaries, warnings, base_broken, unreached = result
+        compared = _gather(build, touched, packages, head_side, base_side, options, progress)
         table = reading.result() if reading is not None else None
-        findings = _relevance(findings, head_side, table)
+        judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
+        judge.commit_touched = commit_touched
+        findings, summaries, warnings = judge(compared)
+        if options.flows == FLOWS_SHOWN:
+            draft = judge.outcome(base, head, repo.root, "", (findings, summaries, warnings))
+            explained = _explain(compared, judge, build, draft, progress)
+            if explained is not None:
+                compared = explained
+                findings, summaries, warnings = judge(compared)
+            if options.use_cache and (explained is not None) != explaining:
+                from goescape import explanations
+
+                explanations.remember(
+                    base.commit, packages.values(), options.tests, options.tags, not explaining
+                )
         measured: list[BenchmarkComparison] = []
         if options.bench is not None:
             progress("running benchmarks at base and head")
@@ -142,7 +161,7 @@ def _analyse(
                 session, options, repo.root, packages, head_side, base_side, pgo
             )
             warnings += noted
-    from goescape.outcome import Outcome, ProfileInfo, Skipped
+    from goescape.outcome import ProfileInfo, Skipped
 
     profile_info = None
     if ranking is not None:
@@ -153,35 +172,23 @@ def _analyse(
     elif options.min_hotness is not None:
         warnings.append("--min-hotness has no effect without a profile")
 
-    skipped += unreached
-    if commit_touched is not None:
-        from goescape import scope
-
-        findings, summaries = scope.judge_commit(findings, summaries, commit_touched)
-
-    if base_broken:
+    skipped += compared.unreached
+    if compared.broken:
         skipped.append(
             Skipped(
-                base_broken,
+                compared.broken,
                 "does not compile at base (--allow-broken-base: compared against nothing)",
             )
         )
-    return Outcome(
-        base=base,
-        head_commit=head.commit,
-        head_label=head.label,
-        findings=tuple(findings),
-        functions=tuple(summaries),
-        skipped=tuple(skipped),
-        warnings=tuple(warnings),
-        go_version=build.version,
-        count_leaks=options.leaks,
-        fail_on_induced=options.fail_on_induced,
-        fail_on_cold=options.fail_on_cold,
-        min_hotness=options.min_hotness,
+    return judge.outcome(
+        base,
+        head,
+        repo.root,
+        build.version,
+        (findings, summaries, warnings),
+        skipped=skipped,
         profile=profile_info,
-        benchmarks=tuple(measured),
-        root=str(repo.root),
+        benchmarks=measured,
     )
 
 
@@ -328,56 +335,218 @@ def _untracked_change(root: Path, path: str) -> FileChange:
     return FileChange(path, None, "A", frozenset(range(1, lines + 1)), frozenset())
 
 
-def _compare(
+class _Compared(NamedTuple):
+    """Both sides' escapes, by function, and what the comparison needs besides."""
+
+    head: list[_Attributed]
+    base: list[_Attributed]
+    head_index: dict[FunctionId, comparison.Declaration]
+    base_index: dict[FunctionId, comparison.Declaration]
+    packages: dict[str, Package]  # every package compared: the changed ones, their callers
+    broken: str  # the module whose base does not compile (--allow-broken-base), or ""
+    unreached: list[Skipped]  # callers that do not compile at one side
+    rounds: tuple[builds.Builds, ...]  # the callers' compiles
+    head_text: str  # the head side's compiler output, all rounds
+
+
+_Attributed = tuple["FunctionId", "escapes.Escape"]
+
+
+def _gather(
     compiles: builds.Builds,
     touched: Mapping[FunctionId, str],
-    changes: list[FileChange],
     packages: Mapping[str, Package],
     head_side: Side,
     base_side: Side,
     options: Options,
     progress: Callable[[str], None],
-) -> tuple[list[Finding], list[FunctionSummary], list[str], str, list[Skipped]]:
-    """Compare the escapes of both sides once their compiler output is in, with those of
-    the packages the changed functions are inlined into."""
-    from goescape import attribution, callers, comparison, escapes
-    from goescape.changes import LineMap
+) -> _Compared:
+    """The escapes of both sides once their compiler output is in, with those of the
+    packages the changed functions are inlined into."""
+    from goescape import attribution, callers, escapes
+
+    # Explanations are read here only when every finding carries one (explanations.py).
+    flows = options.flows == FLOWS_ALL
+
+    def parsed(text: str, where: Mapping[str, Package], side: Side) -> list[_Attributed]:
+        return attribution.attribute(escapes.parse(text, flows=flows), where, side)
 
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
     base_index = attribution.declarations(packages.values(), base_side, options.tests)
-    base_escapes: list[tuple[FunctionId, escapes.Escape]] | None = None
+    base_escapes: list[_Attributed] | None = None
     if compiles.base_known():
-        base_escapes = attribution.attribute(
-            escapes.parse(compiles.base_text()[0]), packages, base_side
-        )
+        base_escapes = parsed(compiles.base_text()[0], packages, base_side)
     # The head side's errors come first, as the user's own code matters most.
     head_text = compiles.head_text()
-    head_escapes = attribution.attribute(escapes.parse(head_text), packages, head_side)
+    head_escapes = parsed(head_text, packages, head_side)
     base_text, broken = compiles.base_text()
     if base_escapes is None:
-        base_escapes = attribution.attribute(escapes.parse(base_text), packages, base_side)
+        base_escapes = parsed(base_text, packages, base_side)
     reach = callers.follow(
         compiles, head_text, base_text, touched, packages, head_side, base_side, progress
     )
-    unreached: list[Skipped] = []
-    if reach is not None:
-        more = reach.packages
-        head_escapes += attribution.attribute(escapes.parse(reach.head_text), more, head_side)
-        base_escapes += attribution.attribute(escapes.parse(reach.base_text), more, base_side)
-        head_index.update(attribution.declarations(more.values(), head_side, options.tests))
-        base_index.update(attribution.declarations(more.values(), base_side, options.tests))
-        unreached = reach.skipped
-    findings, summaries, warnings = comparison.compare(
-        comparison.Sides(head_escapes, base_escapes, head_index, base_index),
-        touched=touched,
-        added_lines={c.path: c.added_lines for c in changes},
-        suppression=lambda escape: attribution.suppression(head_side, escape),
-        count_leaks=options.leaks,
-        lines=LineMap(changes),
-        constant=attribution.ConstantTest({"head": head_side, "base": base_side}, compiles.goroot),
+    if reach is None:
+        return _Compared(
+            head_escapes,
+            base_escapes,
+            head_index,
+            base_index,
+            dict(packages),
+            broken,
+            [],
+            (),
+            head_text,
+        )
+    more = reach.packages
+    head_escapes += parsed(reach.head_text, more, head_side)
+    base_escapes += parsed(reach.base_text, more, base_side)
+    head_index.update(attribution.declarations(more.values(), head_side, options.tests))
+    base_index.update(attribution.declarations(more.values(), base_side, options.tests))
+    return _Compared(
+        head_escapes,
+        base_escapes,
+        head_index,
+        base_index,
+        {**packages, **more},
+        broken,
+        reach.skipped,
+        reach.rounds,
+        f"{head_text}\n{reach.head_text}",
     )
-    return findings, summaries, warnings, broken, unreached
+
+
+class _Judge:
+    """Compare both sides' escapes and say what the findings are worth (cold paths, hotness,
+    the commit being made): the same verdict whether or not the escapes carry their flow."""
+
+    def __init__(
+        self,
+        touched: Mapping[FunctionId, str],
+        changes: list[FileChange],
+        head_side: Side,
+        base_side: Side,
+        options: Options,
+        goroot: str,
+        table: ProfileTable | None,
+    ) -> None:
+        self.touched = touched
+        self.changes = changes
+        self.head_side = head_side
+        self.base_side = base_side
+        self.options = options
+        self.goroot = goroot
+        self.table = table
+        self.commit_touched: set[FunctionId] | None = None
+
+    def __call__(
+        self, compared: _Compared
+    ) -> tuple[list[Finding], list[FunctionSummary], list[str]]:
+        from goescape import attribution, comparison
+        from goescape.changes import LineMap
+
+        head_side = self.head_side
+        findings, summaries, warnings = comparison.compare(
+            comparison.Sides(
+                compared.head, compared.base, compared.head_index, compared.base_index
+            ),
+            touched=self.touched,
+            added_lines={c.path: c.added_lines for c in self.changes},
+            suppression=lambda escape: attribution.suppression(head_side, escape),
+            count_leaks=self.options.leaks,
+            lines=LineMap(self.changes),
+            constant=attribution.ConstantTest(
+                {"head": head_side, "base": self.base_side}, self.goroot
+            ),
+        )
+        findings = _relevance(findings, head_side, self.table)
+        if self.commit_touched is not None:
+            from goescape import scope
+
+            findings, summaries = scope.judge_commit(findings, summaries, self.commit_touched)
+        return findings, summaries, warnings
+
+    def outcome(
+        self,
+        base: BaseChoice,
+        head: git.Head,
+        root: Path,
+        version: str,
+        judged: tuple[list[Finding], list[FunctionSummary], list[str]],
+        *,
+        skipped: Iterable[Skipped] = (),
+        profile: ProfileInfo | None = None,
+        benchmarks: Iterable[BenchmarkComparison] = (),
+    ) -> Outcome:
+        from goescape.outcome import Outcome
+
+        findings, summaries, warnings = judged
+        options = self.options
+        return Outcome(
+            base=base,
+            head_commit=head.commit,
+            head_label=head.label,
+            findings=tuple(findings),
+            functions=tuple(summaries),
+            skipped=tuple(skipped),
+            warnings=tuple(warnings),
+            go_version=version,
+            count_leaks=options.leaks,
+            fail_on_induced=options.fail_on_induced,
+            fail_on_cold=options.fail_on_cold,
+            min_hotness=options.min_hotness,
+            profile=profile,
+            benchmarks=tuple(benchmarks),
+            root=str(root),
+        )
+
+
+def _remembered(merge_base: str, packages: Iterable[Package], options: Options) -> bool:
+    from goescape import explanations
+
+    return explanations.remembered(merge_base, packages, options.tests, options.tags)
+
+
+def _explain(
+    compared: _Compared,
+    judge: _Judge,
+    first: builds.Builds,
+    draft: Outcome,
+    progress: Callable[[str], None],
+) -> _Compared | None:
+    """For a text report, the head side's escapes with the compiler's explanation (-m=2) of
+    those it needs (explanations.wanted); None when it needs none (the common run: nothing
+    new). The head compile's own text has them when it was asked for -m=2; else the head
+    side is compiled again."""
+    from goescape import attribution, escapes, explanations
+
+    wanted = explanations.wanted(
+        draft,
+        explain=judge.options.explain,
+        head_side=judge.head_side,
+        packages=compared.packages.values(),
+    )
+    if not wanted:
+        return None
+    text = compared.head_text
+    if not first.head_explained:
+        progress(f"explaining {len(wanted)} escape{'s' * (len(wanted) != 1)} (-m=2)")
+        running = [compiles.start_explained_head() for compiles in (first, *compared.rounds)]
+        text = "\n".join(first.explained_text(r) for r in running)
+    # Each explanation is printed at its escape's position: only those lines are read.
+    lines = {f.escape.line for f in wanted}
+    flows = {
+        (function, escape.kind, escape.expr, escape.path, escape.line, escape.col): escape.flow
+        for function, escape in attribution.attribute(
+            escapes.parse(text, lines), compared.packages, judge.head_side
+        )
+        if escape.flow
+    }
+    head = [
+        (f, e._replace(flow=flows.get((f, e.kind, e.expr, e.path, e.line, e.col), e.flow)))
+        for f, e in compared.head
+    ]
+    return compared._replace(head=head)
 
 
 # --- does it matter: profiles, cold paths, benchmarks (docs/cold-and-hot.md) ---------------

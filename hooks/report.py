@@ -11,7 +11,7 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from goescape import __version__
 from goescape.escapes import LEAK, Escape, FlowStep
@@ -228,12 +228,43 @@ def _new_shown(outcome: Outcome) -> list[Finding]:
     return _sorted(f for f in outcome.findings if f.state == NEW)
 
 
+class _Entries(NamedTuple):
+    """The findings the text report shows with a hint (and --explain's flow), by section."""
+
+    counted: list[Finding]
+    induced: list[Finding]
+    cold: list[Finding]
+    colder: list[Finding]  # than --min-hotness
+    leaks: list[Finding]  # not counted (without --leaks)
+
+
+def _entries(outcome: Outcome) -> _Entries:
+    counted = _sorted(outcome.counted())
+    counted_set = set(counted)
+    open_new = [f for f in _new_shown(outcome) if f not in counted_set and f.suppressed is None]
+    induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
+    cold = [f for f in open_new if not f.induced and f.is_heap and f.cold]
+    colder = [
+        f
+        for f in open_new
+        if not f.induced and f.is_heap and f not in cold and outcome.min_hotness is not None
+    ]
+    leaks = [] if outcome.count_leaks else [f for f in open_new if f.escape.kind == LEAK]
+    return _Entries(counted, induced, cold, colder, leaks)
+
+
+def shown_with_hints(outcome: Outcome) -> list[Finding]:
+    """The findings `render_text` shows as entries with a hint (and, with `explain`, the
+    compiler's flow): what a text report needs the compiler's explanation for."""
+    return [f for group in _entries(outcome) for f in group]
+
+
 def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: str = "") -> str:
     """The report as the user reads it, without a final newline. `color` adds ANSI codes;
     paths are relative to `where`, the repo-relative directory goescape runs in."""
     style = _Style(color)
-    counted = _sorted(outcome.counted())
-    counted_set = set(counted)
+    entries = _entries(outcome)
+    counted = entries.counted
     new = _new_shown(outcome)
     lines = [style(_BOLD, _headline(outcome))]
 
@@ -247,10 +278,8 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     if earlier:
         lines += ["", earlier]
 
-    open_new = [f for f in new if f not in counted_set and f.suppressed is None]
-    induced = [f for f in open_new if f.induced and (f.is_heap or outcome.count_leaks)]
     body: list[str] = []
-    for f in induced:
+    for f in entries.induced:
         note = _note(f, outcome, counts=True, induced=False)  # the title says it
         body += _entry(f, note, explain=explain, style=style, where=where)
     lines += _section(
@@ -260,9 +289,8 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
         style,
     )
 
-    cold = [f for f in open_new if not f.induced and f.is_heap and f.cold]
     body = []
-    for f in cold:
+    for f in entries.cold:
         note = _note(f, outcome, counts=True, induced=False)
         body += _entry(f, note, explain=explain, style=style, where=where)
     lines += _section(
@@ -272,10 +300,9 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     )
 
     body = []
-    for f in open_new:
-        if not f.induced and f.is_heap and f not in cold and outcome.min_hotness is not None:
-            note = _note(f, outcome, counts=True, induced=False)
-            body += _entry(f, note, explain=explain, style=style, where=where)
+    for f in entries.colder:
+        note = _note(f, outcome, counts=True, induced=False)
+        body += _entry(f, note, explain=explain, style=style, where=where)
     lines += _section(
         f"in functions colder than --min-hotness {outcome.min_hotness:g} (not counted):"
         if outcome.min_hotness is not None
@@ -302,12 +329,10 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     lines += _section("suppressed by //goescape:ignore (not counted):", body, style)
 
     body = []
-    if not outcome.count_leaks:
-        for f in open_new:
-            if f.escape.kind == LEAK:
-                # Heap escape counts say nothing about a leak.
-                note = _note(f, outcome, counts=False, induced=True)
-                body += _entry(f, note, explain=explain, style=style, where=where)
+    for f in entries.leaks:
+        # Heap escape counts say nothing about a leak.
+        note = _note(f, outcome, counts=False, induced=True)
+        body += _entry(f, note, explain=explain, style=style, where=where)
     lines += _section("new leaking params (not counted; --leaks counts them):", body, style)
 
     body = []

@@ -128,6 +128,22 @@ def test_m2_finds_the_same_escapes_as_m_and_explains_each(version: str) -> None:
     assert [e for e in explained if not e.flow] == []
 
 
+@pytest.mark.parametrize("version", ["go1.22", "go1.27"])
+def test_m2_read_without_flows_is_m(version: str) -> None:
+    """What a text run reads of a -m=2 compile before it knows which explanations it needs."""
+    assert parse(captured(f"{version}-m2"), flows=False) == parse(captured(f"{version}-m"))
+
+
+@pytest.mark.parametrize("version", ["go1.22", "go1.27"])
+@pytest.mark.parametrize("wanted", [{22}, {22, 40, 63}, {1}, set()])
+def test_m2_read_at_some_lines_explains_those_alone(version: str, wanted: set[int]) -> None:
+    """The explanations of the escapes on some lines, the rest of the text unread."""
+    explained = parse(captured(f"{version}-m2"))
+    at_lines = parse(captured(f"{version}-m2"), wanted)
+    assert at_lines == [e for e in explained if e.line in wanted]
+    assert all(e.flow for e in at_lines)
+
+
 # The same escape explained by both versions: 1.27 writes `←` and `in F`, 1.22 `=`.
 NEW_POINT_FLOW = (
     FlowStep("geom/geom.go", 17, 2, "flow: ~r0 = &p"),
