@@ -137,7 +137,9 @@ def _analyse(
             repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
         )
         build.start_base(base_side, asking_toolchain.result())
-        compared = _gather(build, touched, packages, head_side, base_side, options, progress)
+        compared = _gather(
+            build, touched, changes, packages, head_side, base_side, options, progress
+        )
         table = reading.result() if reading is not None else None
         judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
         judge.commit_touched = commit_touched
@@ -355,6 +357,7 @@ _Attributed = tuple["FunctionId", "escapes.Escape"]
 def _gather(
     compiles: builds.Builds,
     touched: Mapping[FunctionId, str],
+    changes: list[FileChange],
     packages: Mapping[str, Package],
     head_side: Side,
     base_side: Side,
@@ -363,26 +366,42 @@ def _gather(
 ) -> _Compared:
     """The escapes of both sides once their compiler output is in, with those of the
     packages the changed functions are inlined into."""
-    from goescape import attribution, callers, escapes
+    from goescape import attribution, callers, escapes, prefilter
+    from goescape.functions import INIT
 
     # Explanations are read here only when every finding carries one (explanations.py).
     flows = options.flows == FLOWS_ALL
+    # Package initialisation is one function across files: its escapes in a file that did
+    # not change still count when it did (prefilter.py).
+    filtering = all(f.name != INIT for f in touched)
+    keep = _Keep(changes, packages, head_side)
 
-    def parsed(text: str, where: Mapping[str, Package], side: Side) -> list[_Attributed]:
-        return attribution.attribute(escapes.parse(text, flows=flows), where, side)
+    def read(
+        head_text: str, base_text: str, where: Mapping[str, Package]
+    ) -> tuple[list[_Attributed], list[_Attributed]]:
+        head, base, left_out = (
+            prefilter.differing(head_text, base_text, keep)
+            if filtering
+            else (head_text, base_text, 0)
+        )
+        found = [
+            attribution.attribute(escapes.parse(text, flows=flows), where, side)
+            for text, side in ((head, head_side), (base, base_side))
+        ]
+        if left_out and any(f.name == INIT for f, _ in (*found[0], *found[1])):
+            found = [
+                attribution.attribute(escapes.parse(text, flows=flows), where, side)
+                for text, side in ((head_text, head_side), (base_text, base_side))
+            ]
+        return found[0], found[1]
 
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
     base_index = attribution.declarations(packages.values(), base_side, options.tests)
-    base_escapes: list[_Attributed] | None = None
-    if compiles.base_known():
-        base_escapes = parsed(compiles.base_text()[0], packages, base_side)
     # The head side's errors come first, as the user's own code matters most.
     head_text = compiles.head_text()
-    head_escapes = parsed(head_text, packages, head_side)
     base_text, broken = compiles.base_text()
-    if base_escapes is None:
-        base_escapes = parsed(base_text, packages, base_side)
+    head_escapes, base_escapes = read(head_text, base_text, packages)
     reach = callers.follow(
         compiles, head_text, base_text, touched, packages, head_side, base_side, progress
     )
@@ -399,8 +418,9 @@ def _gather(
             head_text,
         )
     more = reach.packages
-    head_escapes += parsed(reach.head_text, more, head_side)
-    base_escapes += parsed(reach.base_text, more, base_side)
+    head_more, base_more = read(reach.head_text, reach.base_text, more)
+    head_escapes += head_more
+    base_escapes += base_more
     head_index.update(attribution.declarations(more.values(), head_side, options.tests))
     base_index.update(attribution.declarations(more.values(), base_side, options.tests))
     return _Compared(
@@ -414,6 +434,44 @@ def _gather(
         reach.rounds,
         f"{head_text}\n{reach.head_text}",
     )
+
+
+class _Keep:
+    """prefilter's `keep`: whether the lines of a file the compiler printed (relative to its
+    module) are read even when they are the same at both sides. A changed file's always are
+    (its functions are compared in full); so are those of a file with a `//goescape:ignore`
+    marker, which may silence a copy of an inlined callee's escape (comparison's silencer)."""
+
+    def __init__(
+        self, changes: Iterable[FileChange], packages: Mapping[str, Package], side: Side
+    ) -> None:
+        self.changed = {posixpath.basename(p) for p in _diff_paths(changes)}
+        self.roots = sorted({p.module.root for p in packages.values()})
+        self.side = side
+
+    def __call__(self, printed: str) -> bool:
+        if posixpath.basename(printed) in self.changed:
+            return True
+        top = self.side.repo.root
+        if posixpath.isabs(printed):
+            inside = _inside(printed, top)
+            if inside is None:
+                return False  # GOROOT, the module cache: no function of the repository
+            candidates = [inside]
+        else:
+            candidates = [posixpath.normpath(posixpath.join(r, printed)) for r in self.roots]
+        for path in candidates:
+            data = self.side.peek(path)
+            if data is not None:
+                return b"goescape:" in data
+        return True  # not found from here: read it, as before
+
+
+def _inside(path: str, root: Path) -> str | None:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 class _Judge:
