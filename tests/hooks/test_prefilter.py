@@ -107,11 +107,14 @@ GEOM = {
 
         var registry = map[string]*Point{"o": &Point{}}
 
+        func Store() { keep = newPoint() }
+        """,
+    "geom/new.go": """
+        package geom
+
         func newPoint() *Point {
         	return &Point{} //goescape:ignore pooled
         }
-
-        func Store() { keep = newPoint() }
         """,
     "geom/other.go": """
         package geom
@@ -165,8 +168,9 @@ def test_package_initialisation_is_read_in_every_file(
 def test_a_marker_in_an_unchanged_file_still_silences_its_inlined_copy(
     geom: GitRepo, capsys: pytest.CaptureFixture[str], any_go: Path
 ) -> None:
-    """Store's copy of newPoint's escape is silenced by the marker in newPoint (make.go); the
-    new caller in other.go is another file, and so is silenced the same way."""
+    """A new caller of newPoint in other.go: its copy of newPoint's escape is silenced by
+    the marker in new.go, a file the change does not name, which prints the same at both
+    sides."""
     geom.write(
         "geom/other.go",
         geom.read("geom/other.go") + "\nfunc Fresh() *Point { return newPoint() }\n",
@@ -176,3 +180,20 @@ def test_a_marker_in_an_unchanged_file_still_silences_its_inlined_copy(
     [finding] = [f for f in doc["findings"] if f["state"] == "new"]
     assert (finding["function"]["display"], finding["inlined"]) == ("Fresh", "newPoint")
     assert finding["suppression_reason"] == "pooled"
+
+
+@pytest.mark.slow
+def test_package_initialisation_is_counted_in_every_file_when_a_change_reaches_it(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str], any_go: Path
+) -> None:
+    """An inlined function that starts to allocate adds an escape to a package-level var
+    in another file: `init`'s counts include its escapes in files printing the same."""
+    geom.write("geom/mk.go", "package geom\n\nfunc mk(n int) any { return nil }\n")
+    geom.write("geom/vars.go", 'package geom\n\nimport "fmt"\n\nvar Made = mk(len(fmt.Sprint()))\n')
+    geom.commit("mk")
+    geom.write("geom/mk.go", "package geom\n\nfunc mk(n int) any { return n }\n")
+    code, doc = run(geom, capsys)
+    [finding] = [f for f in doc["findings"] if f["state"] == "new" and f["induced"]]
+    assert (finding["path"], finding["function"]["display"]) == ("geom/vars.go", "init")
+    assert (finding["before"], finding["after"]) == (2, 3)
+    assert code == 1  # mk's own new escape
