@@ -144,6 +144,10 @@ def _analyse(
         judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
         judge.commit_touched = commit_touched
         findings, summaries, warnings = judge(compared)
+        whole = _whole(compared, findings, judge, changes)
+        if whole is not None:
+            compared = whole
+            findings, summaries, warnings = judge(compared)
         if options.flows == FLOWS_SHOWN:
             draft = judge.outcome(base, head, repo.root, "", (findings, summaries, warnings))
             explained = _explain(compared, judge, build, draft, progress)
@@ -348,10 +352,51 @@ class _Compared(NamedTuple):
     broken: str  # the module whose base does not compile (--allow-broken-base), or ""
     unreached: list[Skipped]  # callers that do not compile at one side
     rounds: tuple[builds.Builds, ...]  # the callers' compiles
-    head_text: str  # the head side's compiler output, all rounds
+    # Each round's compiler output (head, base) and its packages, as the compiler printed it.
+    texts: tuple[tuple[str, str, dict[str, Package]], ...]
+    partial: bool  # files printing the same at both sides were left out (prefilter.py)
+
+    @property
+    def head_text(self) -> str:
+        return "\n".join(head for head, _, _ in self.texts)
 
 
 _Attributed = tuple["FunctionId", "escapes.Escape"]
+
+
+class _Reader:
+    """Parse both sides' compiler output and attribute each escape to its function, without
+    the files that print the same at both sides (prefilter.py) unless told `whole`."""
+
+    def __init__(
+        self,
+        changes: list[FileChange],
+        packages: Mapping[str, Package],
+        head_side: Side,
+        base_side: Side,
+        options: Options,
+        *,
+        whole: bool,
+    ) -> None:
+        self.head_side = head_side
+        self.base_side = base_side
+        # Explanations are read here only when every finding carries one (explanations.py).
+        self.flows = options.flows == FLOWS_ALL
+        self.keep = None if whole else _Keep(changes, packages, head_side)
+
+    def __call__(
+        self, head_text: str, base_text: str, where: Mapping[str, Package]
+    ) -> tuple[list[_Attributed], list[_Attributed], bool]:
+        from goescape import attribution, escapes, prefilter
+
+        left_out = 0
+        if self.keep is not None:
+            head_text, base_text, left_out = prefilter.differing(head_text, base_text, self.keep)
+        head, base = (
+            attribution.attribute(escapes.parse(text, flows=self.flows), where, side)
+            for text, side in ((head_text, self.head_side), (base_text, self.base_side))
+        )
+        return head, base, left_out > 0
 
 
 def _gather(
@@ -366,42 +411,21 @@ def _gather(
 ) -> _Compared:
     """The escapes of both sides once their compiler output is in, with those of the
     packages the changed functions are inlined into."""
-    from goescape import attribution, callers, escapes, prefilter
+    from goescape import attribution, callers
     from goescape.functions import INIT
 
-    # Explanations are read here only when every finding carries one (explanations.py).
-    flows = options.flows == FLOWS_ALL
     # Package initialisation is one function across files: its escapes in a file that did
-    # not change still count when it did (prefilter.py).
-    filtering = all(f.name != INIT for f in touched)
-    keep = _Keep(changes, packages, head_side)
-
-    def read(
-        head_text: str, base_text: str, where: Mapping[str, Package]
-    ) -> tuple[list[_Attributed], list[_Attributed]]:
-        head, base, left_out = (
-            prefilter.differing(head_text, base_text, keep)
-            if filtering
-            else (head_text, base_text, 0)
-        )
-        found = [
-            attribution.attribute(escapes.parse(text, flows=flows), where, side)
-            for text, side in ((head, head_side), (base, base_side))
-        ]
-        if left_out and any(f.name == INIT for f, _ in (*found[0], *found[1])):
-            found = [
-                attribution.attribute(escapes.parse(text, flows=flows), where, side)
-                for text, side in ((head_text, head_side), (base_text, base_side))
-            ]
-        return found[0], found[1]
-
+    # not change count too when it did (see _whole for when a change reaches it).
+    whole = any(f.name == INIT for f in touched)
+    read = _Reader(changes, packages, head_side, base_side, options, whole=whole)
     # What does not need the compiler's answer is done while it works.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
     base_index = attribution.declarations(packages.values(), base_side, options.tests)
     # The head side's errors come first, as the user's own code matters most.
     head_text = compiles.head_text()
     base_text, broken = compiles.base_text()
-    head_escapes, base_escapes = read(head_text, base_text, packages)
+    head_escapes, base_escapes, partial = read(head_text, base_text, packages)
+    texts = [(head_text, base_text, dict(packages))]
     reach = callers.follow(
         compiles, head_text, base_text, touched, packages, head_side, base_side, progress
     )
@@ -415,25 +439,48 @@ def _gather(
             broken,
             [],
             (),
-            head_text,
+            tuple(texts),
+            partial,
         )
     more = reach.packages
-    head_more, base_more = read(reach.head_text, reach.base_text, more)
-    head_escapes += head_more
-    base_escapes += base_more
+    head_more, base_more, partial_more = read(reach.head_text, reach.base_text, more)
+    texts.append((reach.head_text, reach.base_text, dict(more)))
     head_index.update(attribution.declarations(more.values(), head_side, options.tests))
     base_index.update(attribution.declarations(more.values(), base_side, options.tests))
     return _Compared(
-        head_escapes,
-        base_escapes,
+        head_escapes + head_more,
+        base_escapes + base_more,
         head_index,
         base_index,
         {**packages, **more},
         broken,
         reach.skipped,
         reach.rounds,
-        f"{head_text}\n{reach.head_text}",
+        tuple(texts),
+        partial or partial_more,
     )
+
+
+def _whole(
+    compared: _Compared, findings: list[Finding], judge: _Judge, changes: list[FileChange]
+) -> _Compared | None:
+    """`compared` read again in full when a finding is package initialisation's and files were
+    left out: its counts take in its escapes in every file. Else None. (Where it has none,
+    nothing is new in it either way: what was left out is the same at both sides.)"""
+    from goescape.functions import INIT
+
+    if not compared.partial or all(f.function.name != INIT for f in findings):
+        return None
+    read = _Reader(
+        changes, compared.packages, judge.head_side, judge.base_side, judge.options, whole=True
+    )
+    head: list[_Attributed] = []
+    base: list[_Attributed] = []
+    for head_text, base_text, where in compared.texts:
+        more_head, more_base, _ = read(head_text, base_text, where)
+        head += more_head
+        base += more_base
+    return compared._replace(head=head, base=base, partial=False)
 
 
 class _Keep:
