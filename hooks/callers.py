@@ -150,14 +150,17 @@ def carriers(
     the `seeds` the compiler can inline (at base or at head), and every inlinable function
     that inlines one of them or one of the `known` names."""
     seeds = set(seeds)
+    if not known and not inlining.may_inline({f.name for f in seeds}, (head_text, base_text)):
+        # The common case: no changed function can be inlined, so nothing can reach further.
+        return {}
     scanned = [
         (inlining.scan(text), side)
         for text, side in ((head_text, head_side), (base_text, base_side))
         if text
     ]
     if not known:
-        # The common case: unless a changed function's name is among the inlinable ones,
-        # nothing can reach further, and nothing needs mapping to declarations.
+        # Unless a changed function's name is among the inlinable ones, nothing can reach
+        # further, and nothing needs mapping to declarations.
         wanted = {f.name for f in seeds}
         if not any(
             m.kind == inlining.CAN and inlining.bare_name(m.name) in wanted

@@ -11,6 +11,7 @@ line per callee, all at the outer call site).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 CAN = "can inline"
@@ -45,6 +46,21 @@ def scan(text: str) -> list[Mark]:
         path, row, col, kind, name = match.groups()
         marks.append(Mark(package, path, int(row), int(col or 0), kind, name))
     return marks
+
+
+def may_inline(names: Iterable[str], texts: Iterable[str]) -> bool:
+    """Whether a `can inline` line of `texts` may name one of `names` (a function's own name,
+    as `bare_name` gives it): one regular-expression search over each text, where `scan`
+    reads every line. False means none does; True, that `scan` must tell."""
+    names = sorted(set(names))
+    if not names:
+        return False
+    # `can inline Parse`, `(*parser).Parse`, `util.Width`, `Map[go.shape.int]` (with -m=2
+    # also ` with cost N as: ...`): the name stands after a dot or the message's start.
+    pattern = re.compile(
+        r": can inline (?:[^\n]*[.)])?(?:" + "|".join(map(re.escape, names)) + r")\b"
+    )
+    return any(pattern.search(text) for text in texts)
 
 
 def bare_name(printed: str) -> str:

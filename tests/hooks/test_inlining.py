@@ -58,3 +58,52 @@ def test_scan_reads_both_kinds_with_their_package() -> None:
 )
 def test_bare_name(printed: str, bare: str) -> None:
     assert inlining.bare_name(printed) == bare
+
+
+PRINTED = [
+    "TabWidth",
+    "util.TabWidth",
+    "(*Point).Scale",
+    "Point.Add",
+    "Map[go.shape.int]",
+    "slices.Sort[go.shape.[]int,go.shape.int]",
+    "(*List[go.shape.int]).Push",
+    "(*List[go.shape.struct { X int }]).Push",
+    "Counter.func1",
+    "TabWidthLong",
+]
+
+
+@pytest.mark.parametrize("printed", PRINTED)
+@pytest.mark.parametrize("cost", ["", " with cost 12 as: func() int { return x.Push(TabWidth) }"])
+@pytest.mark.parametrize(
+    "names",
+    [{"TabWidth"}, {"Scale", "Add"}, {"Map"}, {"Sort"}, {"Push"}, {"Counter"}, {"Width"}, set()],
+)
+def test_may_inline_answers_yes_whenever_scan_finds_the_name(
+    printed: str, cost: str, names: set[str]
+) -> None:
+    """The quick search never misses what `scan` finds (-m lines, and -m=2's with a body)."""
+    text = f"# example.com/m/util\nutil/util.go:3:6: can inline {printed}{cost}\n"
+    found = any(m.kind == CAN and inlining.bare_name(m.name) in names for m in inlining.scan(text))
+    if found:
+        assert inlining.may_inline(names, [text])
+
+
+@pytest.mark.parametrize(
+    ("names", "printed"),
+    [
+        ({"Width"}, "TabWidth"),
+        ({"TabWidth"}, "TabWidthLong"),
+        ({"Add"}, "Point.Addr"),
+        (set(), "F"),
+    ],
+)
+def test_may_inline_answers_no_for_other_names(names: set[str], printed: str) -> None:
+    assert not inlining.may_inline(names, [f"util/util.go:3:6: can inline {printed}\n"])
+
+
+def test_may_inline_reads_only_can_inline_lines() -> None:
+    text = "util/util.go:9:6: inlining call to TabWidth\nutil/util.go:3:6: TabWidth does not escape"
+    assert not inlining.may_inline({"TabWidth"}, [text])
+    assert inlining.may_inline({"TabWidth"}, [text, "x.go:1:6: can inline TabWidth"])
