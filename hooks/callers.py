@@ -150,7 +150,9 @@ def carriers(
     the `seeds` the compiler can inline (at base or at head), and every inlinable function
     that inlines one of them or one of the `known` names."""
     seeds = set(seeds)
-    if not known and not inlining.may_inline({f.name for f in seeds}, (head_text, base_text)):
+    if not known and not inlining.may_inline(
+        {(f.receiver, f.name) for f in seeds}, (head_text, base_text)
+    ):
         # The common case: no changed function can be inlined, so nothing can reach further.
         return {}
     scanned = [

@@ -48,19 +48,30 @@ def scan(text: str) -> list[Mark]:
     return marks
 
 
-def may_inline(names: Iterable[str], texts: Iterable[str]) -> bool:
-    """Whether a `can inline` line of `texts` may name one of `names` (a function's own name,
-    as `bare_name` gives it): one regular-expression search over each text, where `scan`
-    reads every line. False means none does; True, that `scan` must tell."""
-    names = sorted(set(names))
-    if not names:
+def may_inline(functions: Iterable[tuple[str, str]], texts: Iterable[str]) -> bool:
+    """Whether a `can inline` line of `texts` may name one of `functions` ((receiver type,
+    name) pairs, "" for no receiver): one regular-expression search over each text, where
+    `scan` reads every line. False means none does; True, that `scan` must tell."""
+    shapes = sorted({_printed(receiver, name) for receiver, name in functions})
+    if not shapes:
         return False
-    # `can inline Parse`, `(*parser).Parse`, `util.Width`, `Map[go.shape.int]` (with -m=2
-    # also ` with cost N as: ...`): the name stands after a dot or the message's start.
-    pattern = re.compile(
-        r": can inline (?:[^\n]*[.)])?(?:" + "|".join(map(re.escape, names)) + r")\b"
-    )
+    pattern = re.compile(r": can inline (?:" + "|".join(shapes) + r")(?![\w.])")
     return any(pattern.search(text) for text in texts)
+
+
+# Type arguments as the compiler prints them: `[go.shape.int]`, `[go.shape.struct { X int }]`.
+_TYPE_ARGS = r"(?:\[[^\n]*?\])?"
+
+
+def _printed(receiver: str, name: str) -> str:
+    """A pattern for how `can inline` prints a function of its own package: `Parse`,
+    `Map[go.shape.int]`, `(*parser).Parse`, `parser.Parse`, `(*List[go.shape.int]).Push`
+    (with -m=2, ` with cost N as: ...` follows)."""
+    own = re.escape(name) + _TYPE_ARGS
+    if not receiver:
+        return own
+    kind = re.escape(receiver) + _TYPE_ARGS
+    return rf"(?:\(\*{kind}\)|{kind})\.{own}"
 
 
 def bare_name(printed: str) -> str:

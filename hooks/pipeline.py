@@ -72,7 +72,13 @@ def _analyse(
     # own, so that each next question is asked the moment the previous answer is in, while
     # this thread imports what the rest of the run needs.
     asking = Pending(ask_git, cwd, options, env)
-    _load("goescape.functions", "goescape.outcome", "tempfile", "goescape.compiler")
+    _load(
+        "goescape.functions",
+        "goescape.outcome",
+        "tempfile",
+        "goescape.compiler",
+        "goescape.explanations",
+    )
     asked = asking.result()
     repo, head, chosen, diffing, listing_untracked, base_differing, head_differing = asked[:7]
     from goescape.outcome import BaseChoice

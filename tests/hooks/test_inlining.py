@@ -60,50 +60,38 @@ def test_bare_name(printed: str, bare: str) -> None:
     assert inlining.bare_name(printed) == bare
 
 
+# How `can inline` prints functions (with -m; -m=2 adds ` with cost N as: <body>`), and
+# the (receiver, name) each is.
 PRINTED = [
-    "TabWidth",
-    "util.TabWidth",
-    "(*Point).Scale",
-    "Point.Add",
-    "Map[go.shape.int]",
-    "slices.Sort[go.shape.[]int,go.shape.int]",
-    "(*List[go.shape.int]).Push",
-    "(*List[go.shape.struct { X int }]).Push",
-    "Counter.func1",
-    "TabWidthLong",
+    ("TabWidth", ("", "TabWidth")),
+    ("(*Point).Scale", ("Point", "Scale")),
+    ("Point.Add", ("Point", "Add")),
+    ("Map[go.shape.int]", ("", "Map")),
+    ("Sort[go.shape.[]int,go.shape.int]", ("", "Sort")),
+    ("(*List[go.shape.int]).Push", ("List", "Push")),
+    ("(*List[go.shape.struct { X int }]).Push", ("List", "Push")),
+    ("List[go.shape.int].Len", ("List", "Len")),
+    ("Counter.func1", ("", "Counter")),  # a closure of Counter: not Counter itself
+    ("TabWidthLong", ("", "TabWidthLong")),
 ]
+FUNCTIONS = sorted({f for _, f in PRINTED} | {("Point", "Push"), ("", "Scale"), ("", "Width")})
 
 
-@pytest.mark.parametrize("printed", PRINTED)
+@pytest.mark.parametrize(("printed", "itself"), PRINTED)
 @pytest.mark.parametrize("cost", ["", " with cost 12 as: func() int { return x.Push(TabWidth) }"])
-@pytest.mark.parametrize(
-    "names",
-    [{"TabWidth"}, {"Scale", "Add"}, {"Map"}, {"Sort"}, {"Push"}, {"Counter"}, {"Width"}, set()],
-)
-def test_may_inline_answers_yes_whenever_scan_finds_the_name(
-    printed: str, cost: str, names: set[str]
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_may_inline(
+    printed: str, itself: tuple[str, str], cost: str, function: tuple[str, str]
 ) -> None:
-    """The quick search never misses what `scan` finds (-m lines, and -m=2's with a body)."""
+    """Yes for the function printed, no for any other (a closure is not its function)."""
     text = f"# example.com/m/util\nutil/util.go:3:6: can inline {printed}{cost}\n"
-    found = any(m.kind == CAN and inlining.bare_name(m.name) in names for m in inlining.scan(text))
-    if found:
-        assert inlining.may_inline(names, [text])
-
-
-@pytest.mark.parametrize(
-    ("names", "printed"),
-    [
-        ({"Width"}, "TabWidth"),
-        ({"TabWidth"}, "TabWidthLong"),
-        ({"Add"}, "Point.Addr"),
-        (set(), "F"),
-    ],
-)
-def test_may_inline_answers_no_for_other_names(names: set[str], printed: str) -> None:
-    assert not inlining.may_inline(names, [f"util/util.go:3:6: can inline {printed}\n"])
+    expected = function == itself and not printed.endswith(".func1")
+    assert inlining.may_inline([function], [text]) == expected
+    assert inlining.may_inline([function, ("", "Other")], ["", text]) == expected
 
 
 def test_may_inline_reads_only_can_inline_lines() -> None:
     text = "util/util.go:9:6: inlining call to TabWidth\nutil/util.go:3:6: TabWidth does not escape"
-    assert not inlining.may_inline({"TabWidth"}, [text])
-    assert inlining.may_inline({"TabWidth"}, [text, "x.go:1:6: can inline TabWidth"])
+    assert not inlining.may_inline([("", "TabWidth")], [text])
+    assert inlining.may_inline([("", "TabWidth")], [text, "x.go:1:6: can inline TabWidth"])
+    assert not inlining.may_inline([], [text, "x.go:1:6: can inline TabWidth"])
