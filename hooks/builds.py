@@ -175,6 +175,14 @@ class Builds:
                 raise FatalError(f"the code does not compile at {self.head_where}:\n{errors}")
         return "\n".join(r.output for r in results)
 
+    def stop(self) -> None:
+        """Stop every compile started: their results are not wanted."""
+        for running in self.head:
+            running.stop()
+        for plan in self.plans:
+            if plan.running is not None:
+                plan.running.stop()
+
     def start_explained_head(self) -> list[compiler.Running]:
         """The head side's builds again, with the compiler's explanation of each escape
         (-m=2); `explained_text` collects them."""

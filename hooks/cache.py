@@ -13,8 +13,6 @@ means "no cache": the cache may make a run faster, never make it fail.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -69,6 +67,8 @@ Key = CacheKey | ImportersKey
 
 
 def _key_line(key: Key) -> str:
+    import json  # here, not at the top: a run that only asks `marked` needs neither
+
     fields: dict[str, object] = dict(key._asdict())
     if isinstance(key, CacheKey):
         # Order-insensitive parts are normalised so that equal builds share one entry.
@@ -84,6 +84,8 @@ def _key_line(key: Key) -> str:
 
 def digest(key: Key) -> str:
     """The entry's file name stem: a hash of every part of the key."""
+    import hashlib
+
     return hashlib.sha256(_key_line(key).encode()).hexdigest()
 
 
@@ -119,13 +121,36 @@ def store(
 def load_named(name: str, *, directory: Path | None = None) -> str | None:
     """Another kind of entry, named by its caller (e.g. `profile-<sha256 of the profile>`):
     kept, checked and evicted like the compiler's text."""
-    return _load(name, json.dumps({"name": name, "format": FORMAT}), directory)
+    return _load(name, _named(name), directory)
 
 
 def store_named(
     name: str, text: str, *, directory: Path | None = None, max_bytes: int = MAX_BYTES
 ) -> None:
-    _store(name, json.dumps({"name": name, "format": FORMAT}), text, directory, max_bytes)
+    _store(name, _named(name), text, directory, max_bytes)
+
+
+def _named(name: str) -> str:
+    import json
+
+    return json.dumps({"name": name, "format": FORMAT})
+
+
+def marked(name: str, *, directory: Path | None = None) -> bool:
+    """Whether the empty entry `name` exists (see `mark`): one stat, nothing read."""
+    return os.path.exists(_entries(directory) / f"{name}{_SUFFIX}")
+
+
+def mark(name: str, on: bool, *, directory: Path | None = None) -> None:
+    """Create (`on`) or remove the empty entry `name`: a flag kept between runs, evicted and
+    cleared like the other entries. Never raises for file-system reasons."""
+    path = _entries(directory) / f"{name}{_SUFFIX}"
+    with contextlib.suppress(OSError):
+        if on:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _load(stem: str, key_line: str, directory: Path | None) -> str | None:
@@ -137,6 +162,8 @@ def _load(stem: str, key_line: str, directory: Path | None) -> str | None:
     header, sep, body = data.partition(b"\n")
     if not sep:
         return None
+    import json
+
     try:
         meta = json.loads(header)
     except ValueError:
@@ -155,6 +182,7 @@ def _load(stem: str, key_line: str, directory: Path | None) -> str | None:
 
 
 def _store(stem: str, key_line: str, text: str, directory: Path | None, max_bytes: int) -> None:
+    import json
     import tempfile  # only a cache miss writes: keep the import off the hot path
 
     entries = _entries(directory)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -166,9 +167,10 @@ class Session:
     def start(self, build: Build) -> Running:
         overlay_file = self.write_overlay(build.overlay)
         cmd = command(self.go, build, overlay_file)
-        pending = Pending(self._run, cmd, build.module_dir)
+        control = Control()
+        pending = Pending(self._run, cmd, build.module_dir, control)
         self._running.append(pending)
-        return Running(pending, build.module_dir, self._stand_ins, tuple(cmd), self._env)
+        return Running(pending, build.module_dir, self._stand_ins, tuple(cmd), self._env, control)
 
     def write_overlay(self, overlay: Mapping[str, bytes | None]) -> str | None:
         """An overlay file for `go ... -overlay`, in this session's folder (None if empty)."""
@@ -184,9 +186,13 @@ class Session:
     def env(self) -> Mapping[str, str]:
         return self._env
 
-    def _run(self, cmd: Sequence[str], cwd: Path) -> tuple[int, str, str]:
+    def _run(self, cmd: Sequence[str], cwd: Path, control: Control) -> tuple[int, str, str]:
         with self._slots:
-            return process.run_text(cmd, cwd=cwd, env=self._env, check=False)
+            if control.stopped:
+                return -1, "", ""
+            return process.run_text(
+                cmd, cwd=cwd, env=self._env, check=False, started=control.started
+            )
 
     def close(self) -> None:
         try:
@@ -207,6 +213,27 @@ class Session:
         self.close()
 
 
+class Control:
+    """Stops one build: before it starts, or its go command while it runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self.stopped = False
+
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._process = proc
+            if self.stopped:
+                proc.kill()
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+
+
 class Running(NamedTuple):
     """A build started by `Session.start`."""
 
@@ -215,6 +242,11 @@ class Running(NamedTuple):
     stand_ins: Mapping[str, str]
     cmd: tuple[str, ...]
     env: Mapping[str, str]
+    control: Control
+
+    def stop(self) -> None:
+        """Stop the build: its result is not wanted (the session no longer waits long)."""
+        self.control.stop()
 
     def result(self) -> Result:
         code, _, err = self.pending.result()

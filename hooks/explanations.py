@@ -17,8 +17,6 @@ compile, not two, while the report stays.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -69,16 +67,18 @@ def _has_markers(packages: Iterable[Package], side: Side) -> bool:
 
 
 def _entry(merge_base: str, packages: Iterable[Package], tests: bool, tags: str) -> str:
-    what = [merge_base, sorted(p.import_path for p in packages), tests, tags]
-    return "explained-" + hashlib.sha256(json.dumps(what).encode()).hexdigest()
+    import zlib  # a checksum is enough to name a flag: a collision costs a compile, no more
+
+    what = "\n".join([merge_base, *sorted(p.import_path for p in packages), str(tests), tags])
+    return f"explained-{merge_base[:12]}-{zlib.crc32(what.encode()):08x}"
 
 
 def remembered(merge_base: str, packages: Iterable[Package], tests: bool, tags: str) -> bool:
     """Whether the last run on `merge_base` for these packages needed the explanation."""
-    return cache.load_named(_entry(merge_base, packages, tests, tags)) == "1"
+    return cache.marked(_entry(merge_base, packages, tests, tags))
 
 
 def remember(
     merge_base: str, packages: Iterable[Package], tests: bool, tags: str, needed: bool
 ) -> None:
-    cache.store_named(_entry(merge_base, packages, tests, tags), "1" if needed else "0")
+    cache.mark(_entry(merge_base, packages, tests, tags), needed)

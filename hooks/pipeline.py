@@ -101,41 +101,69 @@ def _analyse(
         frozenset(head_differing.result()) | frozenset(untracked) if head.commit else frozenset(),
         worktree,
     )
-    touched, packages, skipped = _changed_functions(changes, head_side, options)
-    if not touched:
-        return _empty(base, head, options, "", repo.root, skipped)
-    commit_touched = None
-    if asked.commit_diffing is not None:
-        # Only files the branch changes matter: elsewhere no function is compared.
-        changed_paths = {c.path for c in changes}
-        commit_changes = [
-            c for c in parse_diff(asked.commit_diffing.result()) if c.path in changed_paths
-        ]
-        commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
-
-    from goescape import compiler
+    from goescape import builds, compiler
 
     go = compiler.find_go()
-    ranking = _choose_profile(options, cwd, repo, head_side, packages)
-    reading: Pending[ProfileTable] | None = None
-    if ranking is not None:
-        from goescape import profile
-
-        reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
-    pgo = _pgo(ranking, options, packages)
-    progress(f"compiling {len(packages)} package{'s' * (len(packages) != 1)} at base and head")
-    from goescape import builds
-
-    # A text report that showed a new escape last time likely shows it again: then the head
-    # compile explains its escapes at once (explanations.py).
-    explaining = options.flows == FLOWS_ALL or (
-        options.use_cache and _remembered(base.commit, packages.values(), options)
-    )
+    # The head compile starts before the changed files are parsed when the diff's paths tell
+    # the packages (nearly always): parsing them takes about as long as a git command.
+    likely = _likely_packages(changes, head_side, options, repo)
     with compiler.Session(go) as session:
-        build = builds.Builds(
-            session, repo, base, options, env, list(packages.values()), pgo, explain=explaining
-        )
-        build.start_head(head_side)
+        early: builds.Builds | None = None
+        if likely is not None:
+            early = builds.Builds(
+                session,
+                repo,
+                base,
+                options,
+                env,
+                list(likely.values()),
+                explain=_explaining(options, base.commit, likely.values()),
+            )
+            early.start_head(head_side)
+        try:
+            touched, packages, skipped = _changed_functions(changes, head_side, options)
+        except BaseException:
+            if early is not None:
+                early.stop()
+            raise
+        if not touched:
+            if early is not None:
+                early.stop()
+            return _empty(base, head, options, "", repo.root, skipped)
+        commit_touched = None
+        if asked.commit_diffing is not None:
+            # Only files the branch changes matter: elsewhere no function is compared.
+            changed_paths = {c.path for c in changes}
+            commit_changes = [
+                c for c in parse_diff(asked.commit_diffing.result()) if c.path in changed_paths
+            ]
+            commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
+
+        ranking = _choose_profile(options, cwd, repo, head_side, packages)
+        reading: Pending[ProfileTable] | None = None
+        if ranking is not None:
+            from goescape import profile
+
+            reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
+        pgo = _pgo(ranking, options, packages)
+        many = len(packages) != 1
+        progress(f"compiling {len(packages)} package{'s' * many} at base and head")
+        if early is not None and packages == likely and not pgo:
+            build = early
+        else:
+            if early is not None:
+                early.stop()  # a generated file, or one naming no function: not a package
+            build = builds.Builds(
+                session,
+                repo,
+                base,
+                options,
+                env,
+                list(packages.values()),
+                pgo,
+                explain=_explaining(options, base.commit, packages.values()),
+            )
+            build.start_head(head_side)
         asking_toolchain = Pending(compiler.toolchain, go)
         # The caller renders the outcome with `report` next.
         _load("goescape.cache", "goescape.comparison", "goescape.report", "goescape.callers")
@@ -160,11 +188,12 @@ def _analyse(
             if explained is not None:
                 compared = explained
                 findings, summaries, warnings = judge(compared)
-            if options.use_cache and (explained is not None) != explaining:
+            needed = explained is not None
+            if options.use_cache and needed != build.head_explained:
                 from goescape import explanations
 
                 explanations.remember(
-                    base.commit, packages.values(), options.tests, options.tags, not explaining
+                    base.commit, packages.values(), options.tests, options.tags, needed
                 )
         measured: list[BenchmarkComparison] = []
         if options.bench is not None:
@@ -612,10 +641,45 @@ class _Judge:
         )
 
 
-def _remembered(merge_base: str, packages: Iterable[Package], options: Options) -> bool:
+def _explaining(options: Options, merge_base: str, packages: Iterable[Package]) -> bool:
+    """Whether the head compile asks for the compiler's explanation at once: for JSON and
+    SARIF always; for a text report when the last run on this merge base needed it
+    (explanations.py)."""
+    if options.flows == FLOWS_ALL:
+        return True
+    if not options.use_cache:
+        return False
     from goescape import explanations
 
     return explanations.remembered(merge_base, packages, options.tests, options.tags)
+
+
+def _likely_packages(
+    changes: list[FileChange], head_side: Side, options: Options, repo: git.Git
+) -> dict[str, Package] | None:
+    """The changed packages as the diff's paths tell them, before any file is parsed: those
+    `_changed_functions` finds, unless a changed file is generated or the change names no
+    function. None when a profile may be in play (choosing it reads the packages' files)."""
+    from goescape import selection
+
+    if options.profile is not None or options.pgo or repo.pgo_files():
+        return None
+    prefixes = selection.repo_prefixes(options.paths, repo.root)
+    packages: dict[str, Package] = {}
+    for change in changes:
+        if change.status == "D" or not change.path.endswith(".go"):
+            continue
+        if not selection.under(change.path, prefixes) or selection.skip_reason(
+            change.path, options
+        ):
+            continue
+        module = modules.find_module(change.path, head_side.read)
+        if module is None:
+            return None  # _changed_functions says what is wrong
+        directory = posixpath.dirname(change.path)
+        package = Package(module, directory, modules.import_path(module, directory))
+        packages.setdefault(directory, package)
+    return packages or None
 
 
 def _explain(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from goescape.errors import CalledProcessError
 
@@ -31,27 +31,60 @@ def run(
     input: bytes | None = None,
     check: bool = True,
     timeout: float | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, bytes, bytes]:
     """Run `cmd`; return (exit code, stdout, stderr). With `check`, non-zero raises. After
-    `timeout` seconds the command is killed and subprocess.TimeoutExpired raised."""
-    proc = subprocess.run(
+    `timeout` seconds the command is killed and subprocess.TimeoutExpired raised. `started`
+    is handed the process as soon as it runs, for a caller that may have to stop it."""
+    if started is None:
+        proc = subprocess.run(
+            list(cmd),
+            cwd=cwd,
+            env=dict(env) if env is not None else clean_env(),
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+        )
+        code, out, err = proc.returncode, proc.stdout, proc.stderr
+    else:
+        code, out, err = _watched(cmd, cwd, env, input, timeout, started)
+    if check and code != 0:
+        raise CalledProcessError(
+            tuple(cmd), code, out.decode(errors="replace"), err.decode(errors="replace")
+        )
+    return code, out, err
+
+
+def _watched(
+    cmd: Sequence[str],
+    cwd: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None,
+    input: bytes | None,
+    timeout: float | None,
+    started: Callable[[subprocess.Popen[bytes]], None],
+) -> tuple[int, bytes, bytes]:
+    """subprocess.run's way of running `cmd`, telling `started` of the process."""
+    with subprocess.Popen(
         list(cmd),
         cwd=cwd,
         env=dict(env) if env is not None else clean_env(),
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
-        timeout=timeout,
-    )
-    if check and proc.returncode != 0:
-        raise CalledProcessError(
-            tuple(cmd),
-            proc.returncode,
-            proc.stdout.decode(errors="replace"),
-            proc.stderr.decode(errors="replace"),
-        )
-    return proc.returncode, proc.stdout, proc.stderr
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        started(proc)
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        except BaseException:  # Ctrl-C included: the child goes too
+            proc.kill()
+            raise
+        return proc.returncode, out, err
 
 
 def run_text(
@@ -61,6 +94,7 @@ def run_text(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     timeout: float | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, str, str]:
-    code, out, err = run(cmd, cwd=cwd, env=env, check=check, timeout=timeout)
+    code, out, err = run(cmd, cwd=cwd, env=env, check=check, timeout=timeout, started=started)
     return code, out.decode(errors="replace"), err.decode(errors="replace")
