@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from goescape.escapes import HEAP_KINDS, Escape
-from goescape.functions import FunctionId
+if TYPE_CHECKING:  # a run imports this before its changed files are parsed: keep it light
+    from goescape.escapes import Escape
+    from goescape.functions import FunctionId
 
 NEW = "new"  # head has it, base does not
 UNCHANGED = "unchanged"  # both sides have it
@@ -49,6 +50,8 @@ class Finding(NamedTuple):
 
     @property
     def is_heap(self) -> bool:
+        from goescape.escapes import HEAP_KINDS
+
         return self.escape.kind in HEAP_KINDS
 
 

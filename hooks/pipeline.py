@@ -73,10 +73,11 @@ def _analyse(
     # this thread imports what the rest of the run needs.
     asking = Pending(ask_git, cwd, options, env)
     _load(
-        "goescape.functions",
         "goescape.outcome",
         "tempfile",
         "goescape.compiler",
+        "goescape.builds",
+        "goescape.selection",
         "goescape.explanations",
     )
     asked = asking.result()
