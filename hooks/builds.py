@@ -67,11 +67,11 @@ class Builds:
         from goescape import compiler
 
         # The compiler's explanation of each escape (-m=2) where every finding carries it
-        # (JSON, SARIF), else only on the head side, when `explain` (explanations.py).
-        every = options.flows == FLOWS_ALL
-        self.flags = compiler.EXPLAINED if every else compiler.ESCAPES
-        self.head_explained = every or explain
-        self.head_flags = compiler.EXPLAINED if self.head_explained else compiler.ESCAPES
+        # (JSON, SARIF), or when a text report is likely to show one (`explain`,
+        # explanations.py). Both sides alike, so that the files printing the same at both
+        # sides are left out unread (prefilter.py); the base side's is in goescape's cache.
+        self.head_explained = options.flows == FLOWS_ALL or explain
+        self.flags = compiler.EXPLAINED if self.head_explained else compiler.ESCAPES
 
     def start_head(self, head_side: Side) -> None:
         from goescape import compiler
@@ -88,7 +88,7 @@ class Builds:
                 self.options.tags,
                 self.pgo.get(module, ("", ""))[0],
                 flagged=self._flagged(module, head_side),
-                flags=self.head_flags,
+                flags=self.flags,
             )
             self.head_builds.append(build)
             self.head.append(self.session.start(build))

@@ -323,11 +323,15 @@ def _package(header: str) -> str:
     return header[2:].strip().partition(" ")[0]
 
 
-def _is_step(raw: str) -> bool:
-    """Whether `raw` is a step of a -m=2 explanation (`flow: ...:`, `from ... at ...`): its
-    message starts with spaces."""
-    first = _POSITION.search(raw)
-    return first is not None and raw.startswith(" ", first.end())
+def _unread(raw: str) -> bool:
+    """Whether `raw` can be left unread when explanations are not wanted: a step or header of
+    a -m=2 explanation (a message starting with spaces, or ending with `:`, which no escape
+    does), `can inline F ...` or `x does not escape`. A quick look at the first `: `, which
+    follows the position unless the path holds one; when it does not tell, the line is read."""
+    if raw.endswith((":", " does not escape")):
+        return True
+    at = raw.find(": ")
+    return at > 0 and raw.startswith((" ", "can inline "), at + 2)
 
 
 def _at_lines(raw: str, lines: Collection[int], block: _Block) -> bool:
@@ -364,7 +368,7 @@ def parse(text: str, lines: Collection[int] | None = None, *, flows: bool = True
             continue
         if lines is not None and not _at_lines(raw, lines, blocks[-1]):
             continue
-        if not flows and _is_step(raw):
+        if not flows and _unread(raw):
             continue
         split = _split(raw)
         if split is not None:

@@ -447,10 +447,7 @@ class _Compared(NamedTuple):
     # Each round's compiler output (head, base) and its packages, as the compiler printed it.
     texts: tuple[tuple[str, str, dict[str, Package]], ...]
     partial: bool  # files printing the same at both sides were left out (prefilter.py)
-
-    @property
-    def head_text(self) -> str:
-        return "\n".join(head for head, _, _ in self.texts)
+    head_read: str  # what was read of the head side's output, all rounds
 
 
 _Attributed = tuple["FunctionId", "escapes.Escape"]
@@ -478,7 +475,7 @@ class _Reader:
 
     def __call__(
         self, head_text: str, base_text: str, where: Mapping[str, Package]
-    ) -> tuple[list[_Attributed], list[_Attributed], bool]:
+    ) -> tuple[list[_Attributed], list[_Attributed], bool, str]:
         from goescape import attribution, escapes, prefilter
 
         left_out = 0
@@ -488,7 +485,7 @@ class _Reader:
             attribution.attribute(escapes.parse(text, flows=self.flows), where, side)
             for text, side in ((head_text, self.head_side), (base_text, self.base_side))
         )
-        return head, base, left_out > 0
+        return head, base, left_out > 0, head_text
 
 
 def _gather(
@@ -516,7 +513,7 @@ def _gather(
     # The head side's errors come first, as the user's own code matters most.
     head_text = compiles.head_text()
     base_text, broken = compiles.base_text()
-    head_escapes, base_escapes, partial = read(head_text, base_text, packages)
+    head_escapes, base_escapes, partial, head_read = read(head_text, base_text, packages)
     texts = [(head_text, base_text, dict(packages))]
     reach = callers.follow(
         compiles, head_text, base_text, touched, packages, head_side, base_side, progress
@@ -533,9 +530,10 @@ def _gather(
             (),
             tuple(texts),
             partial,
+            head_read,
         )
     more = reach.packages
-    head_more, base_more, partial_more = read(reach.head_text, reach.base_text, more)
+    head_more, base_more, partial_more, read_more = read(reach.head_text, reach.base_text, more)
     texts.append((reach.head_text, reach.base_text, dict(more)))
     head_index.update(attribution.declarations(more.values(), head_side, options.tests))
     base_index.update(attribution.declarations(more.values(), base_side, options.tests))
@@ -550,6 +548,7 @@ def _gather(
         reach.rounds,
         tuple(texts),
         partial or partial_more,
+        f"{head_read}\n{read_more}",
     )
 
 
@@ -569,10 +568,11 @@ def _whole(
     head: list[_Attributed] = []
     base: list[_Attributed] = []
     for head_text, base_text, where in compared.texts:
-        more_head, more_base, _ = read(head_text, base_text, where)
+        more_head, more_base, _, _ = read(head_text, base_text, where)
         head += more_head
         base += more_base
-    return compared._replace(head=head, base=base, partial=False)
+    head_read = "\n".join(head_text for head_text, _, _ in compared.texts)
+    return compared._replace(head=head, base=base, partial=False, head_read=head_read)
 
 
 class _Keep:
@@ -760,13 +760,17 @@ def _explain(
     )
     if not wanted:
         return None
-    text = compared.head_text
+    # The escapes wanted are in files that were read (those the change names, or that
+    # print differently at base): the rest of the text need not be looked at again.
+    text = compared.head_read
     if not first.head_explained:
         progress(f"explaining {len(wanted)} escape{'s' * (len(wanted) != 1)} (-m=2)")
         running = [compiles.start_explained_head() for compiles in (first, *compared.rounds)]
         text = "\n".join(first.explained_text(r) for r in running)
-    # Each explanation is printed at its escape's position: only those lines are read.
-    lines = {f.escape.line for f in wanted}
+    # Each explanation is printed at its escape's position: only those lines are read, but
+    # for an escape of an inlined callee, whose marker may be on the callee's own copy.
+    inlined = any(f.escape.inlined for f in wanted)
+    lines = None if inlined else {f.escape.line for f in wanted}
     flows = {
         (function, escape.kind, escape.expr, escape.path, escape.line, escape.col): escape.flow
         for function, escape in attribution.attribute(
