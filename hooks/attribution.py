@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,43 +144,105 @@ def _repo_relative(path: str, root: Path) -> str | None:
     return rel.as_posix()
 
 
-def declarations(
-    packages: Iterable[Package], side: Side, tests: bool
-) -> dict[FunctionId, comparison.Declaration]:
-    from goescape import comparison, functions
-    from goescape.functions import FunctionId
+class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
+    """The functions some packages declare at one side, and where: read file by file as they
+    are asked for. A file is parsed when a function it may declare is looked up (the name
+    occurs in it); the whole index only when iterated. Of two declarations of one function
+    (files for different build tags), the one in the first file, packages and files in
+    order, is the function's, as if every file had been read in that order."""
 
-    index: dict[FunctionId, comparison.Declaration] = {}
-    packages = list(packages)
-    side.list_directories(p.directory for p in packages)
-    files = {
-        package: [p for p in side.go_files(package.directory) if buildable(p, tests)]
-        for package in packages
-    }
-    side.prefetch(path for paths in files.values() for path in paths)  # one git command
-    for package, paths in files.items():
-        for path in paths:
-            gofile = side.parsed(path)
-            if gofile is None or gofile.generated:
-                continue
-            owner = package_id(package, gofile)
-            for decl in gofile.functions:
-                function = FunctionId(owner, decl.receiver, decl.name)
-                index.setdefault(
-                    function,
-                    comparison.Declaration(
-                        functions.display_name(
-                            decl.receiver, decl.name, decl.pointer_receiver, decl.type_params
-                        ),
-                        path,
-                        decl.start_line,
+    def __init__(self, side: Side, tests: bool) -> None:
+        self.side = side
+        self.tests = tests
+        self._index: dict[FunctionId, comparison.Declaration] = {}
+        self._rank: dict[FunctionId, int] = {}
+        self._unread: dict[str, tuple[int, Package]] = {}  # path -> (rank, package)
+        self._searched: set[str] = set()
+        self._files = 0
+
+    def add(self, packages: Iterable[Package]) -> None:
+        """Index the files of `packages` too (read when asked for)."""
+        packages = list(packages)
+        side = self.side
+        side.list_directories(p.directory for p in packages)
+        files = [
+            (path, package)
+            for package in packages
+            for path in side.go_files(package.directory)
+            if buildable(path, self.tests)
+        ]
+        side.prefetch(path for path, _ in files)  # one git command for those that differ
+        for path, package in files:
+            self._unread.setdefault(path, (self._files, package))
+            self._files += 1
+
+    def known(self) -> Mapping[FunctionId, comparison.Declaration]:
+        """The declarations of the files read so far, in the order a whole index has."""
+        return dict(sorted(self._index.items(), key=lambda item: self._rank[item[0]]))
+
+    def search(self, name: str) -> None:
+        """Read every file that may declare a function called `name` (for `init`, package
+        initialisation: a var declaration or `func init`)."""
+        from goescape import functions
+
+        if name in self._searched or not self._unread:
+            return
+        self._searched.add(name)
+        wanted = (b"var", b"init") if name == functions.INIT else (name.encode(),)
+        for path in sorted(self._unread, key=lambda p: self._unread[p][0]):
+            data = self.side.peek(path)
+            if data is None or any(word in data for word in wanted):
+                self._read(path)
+
+    def _read(self, path: str) -> None:
+        from goescape import comparison, functions
+        from goescape.functions import FunctionId
+
+        rank, package = self._unread.pop(path)
+        gofile = self.side.parsed(path)
+        if gofile is None or gofile.generated:
+            return
+        owner = package_id(package, gofile)
+        found: dict[FunctionId, comparison.Declaration] = {}
+        for decl in gofile.functions:
+            found.setdefault(
+                FunctionId(owner, decl.receiver, decl.name),
+                comparison.Declaration(
+                    functions.display_name(
+                        decl.receiver, decl.name, decl.pointer_receiver, decl.type_params
                     ),
-                )
-            if gofile.init_spans:
-                init = FunctionId(owner, "", functions.INIT)
-                index.setdefault(
-                    init, comparison.Declaration(functions.INIT, path, gofile.init_spans[0][0])
-                )
+                    path,
+                    decl.start_line,
+                ),
+            )
+        if gofile.init_spans:
+            found.setdefault(
+                FunctionId(owner, "", functions.INIT),
+                comparison.Declaration(functions.INIT, path, gofile.init_spans[0][0]),
+            )
+        for function, declaration in found.items():
+            if self._rank.get(function, rank + 1) > rank:
+                self._index[function] = declaration
+                self._rank[function] = rank
+
+    def __getitem__(self, function: FunctionId) -> comparison.Declaration:
+        if function not in self._index:
+            self.search(function.name)
+        return self._index[function]
+
+    def __iter__(self) -> Iterator[FunctionId]:
+        for path in list(self._unread):
+            self._read(path)
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def declarations(packages: Iterable[Package], side: Side, tests: bool) -> Declarations:
+    """The functions `packages` declare at `side` (read as asked for: see Declarations)."""
+    index = Declarations(side, tests)
+    index.add(packages)
     return index
 
 

@@ -152,9 +152,7 @@ def compare(
     only kinds and expressions)."""
     head = _by_function(p for p in sides.head if not _constant(constant, "head", p[1]))
     base = _by_function(p for p in sides.base if not _constant(constant, "base", p[1]))
-    by_display = {
-        (f.package, _TYPE_ARGS.sub("", d.display)): (f, d) for f, d in sides.head_decls.items()
-    }
+    by_display = _Displays(sides.head_decls)
     silencer = _Silencer(suppression, head, by_display)
 
     findings: list[Finding] = []
@@ -409,7 +407,7 @@ class _Silencer:
         self,
         suppression: Suppression,
         head: Mapping[FunctionId, list[Escape]],
-        by_display: Mapping[tuple[str, str], tuple[FunctionId, Declaration]],
+        by_display: _Displays,
     ) -> None:
         self.suppression = suppression
         self.head = head
@@ -441,14 +439,14 @@ class _Silencer:
         self, inlined: str, package: str
     ) -> tuple[tuple[FunctionId, Declaration], str] | None:
         name = _TYPE_ARGS.sub("", _CLOSURE_SUFFIX.sub("", inlined))
-        found = self.by_display.get((package, name))
+        found = self.by_display.get(package, name)
         if found is not None:
             return found, ""
         # Another package of the module: `geom.NewPoint`, `geom.(*Point).Add`.
         qualifier, dot, rest = name.partition(".")
         if not dot:
             return None
-        for (other, display), entry in self.by_display.items():
+        for (other, display), entry in self.by_display.entries(rest).items():
             if display == rest and other.rsplit("/", 1)[-1] == qualifier:
                 return entry, qualifier
         return None
@@ -462,17 +460,41 @@ def _unqualified(expr: str, qualifier: str) -> str:
     return re.sub(rf"(?<![\w.]){re.escape(qualifier)}\.", "", expr)
 
 
-def _inlined_from(
-    escape: Escape,
-    function: FunctionId,
-    by_display: Mapping[tuple[str, str], tuple[FunctionId, Declaration]],
-) -> Location | None:
+class _Displays:
+    """The head side's functions by (package, display name without type arguments). An index
+    that reads its files as asked for (attribution.Declarations) is asked to read those that
+    may declare the name looked up; the lookup then sees what a whole index would show."""
+
+    def __init__(self, decls: Mapping[FunctionId, Declaration]) -> None:
+        self.decls = decls
+        self.table: dict[tuple[str, str], tuple[FunctionId, Declaration]] = {}
+        self.size = -1
+
+    def entries(self, name: str) -> Mapping[tuple[str, str], tuple[FunctionId, Declaration]]:
+        """Every function that can be `name` (its own name after the last dot) by display."""
+        search = getattr(self.decls, "search", None)
+        known: Mapping[FunctionId, Declaration] = self.decls
+        if search is not None:
+            search(name.rpartition(".")[2])
+            known = self.decls.known()  # type: ignore[attr-defined]
+        if len(known) != self.size:
+            self.table = {
+                (f.package, _TYPE_ARGS.sub("", d.display)): (f, d) for f, d in known.items()
+            }
+            self.size = len(known)
+        return self.table
+
+    def get(self, package: str, name: str) -> tuple[FunctionId, Declaration] | None:
+        return self.entries(name).get((package, name))
+
+
+def _inlined_from(escape: Escape, function: FunctionId, by_display: _Displays) -> Location | None:
     if not escape.inlined:
         return None
     name = _TYPE_ARGS.sub("", _CLOSURE_SUFFIX.sub("", escape.inlined))
-    found = by_display.get((function.package, name))
+    found = by_display.get(function.package, name)
     if found is None and name == INIT:
-        found = by_display.get((function.package, INIT))
+        found = by_display.get(function.package, INIT)
     return Location(found[1].path, found[1].line, 1) if found else None
 
 

@@ -23,7 +23,7 @@ from goescape.options import FLOWS_ALL, FLOWS_SHOWN, Options
 from goescape.sides import Side, Worktree
 
 if TYPE_CHECKING:
-    from goescape import builds, comparison, compiler, escapes, profile
+    from goescape import attribution, builds, compiler, escapes, profile
     from goescape.functions import FunctionId
     from goescape.modules import Module
     from goescape.outcome import (
@@ -438,8 +438,8 @@ class _Compared(NamedTuple):
 
     head: list[_Attributed]
     base: list[_Attributed]
-    head_index: dict[FunctionId, comparison.Declaration]
-    base_index: dict[FunctionId, comparison.Declaration]
+    head_index: attribution.Declarations  # read as asked for
+    base_index: attribution.Declarations
     packages: dict[str, Package]  # every package compared: the changed ones, their callers
     broken: str  # the module whose base does not compile (--allow-broken-base), or ""
     unreached: list[Skipped]  # callers that do not compile at one side
@@ -535,8 +535,8 @@ def _gather(
     more = reach.packages
     head_more, base_more, partial_more, read_more = read(reach.head_text, reach.base_text, more)
     texts.append((reach.head_text, reach.base_text, dict(more)))
-    head_index.update(attribution.declarations(more.values(), head_side, options.tests))
-    base_index.update(attribution.declarations(more.values(), base_side, options.tests))
+    head_index.add(more.values())
+    base_index.add(more.values())
     return _Compared(
         head_escapes + head_more,
         base_escapes + base_more,
