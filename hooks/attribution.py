@@ -157,7 +157,7 @@ class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
         self._index: dict[FunctionId, comparison.Declaration] = {}
         self._rank: dict[FunctionId, int] = {}
         self._unread: dict[str, tuple[int, Package]] = {}  # path -> (rank, package)
-        self._searched: set[str] = set()
+        self._searched: set[tuple[str, str | None]] = set()
         self._files = 0
 
     def add(self, packages: Iterable[Package]) -> None:
@@ -180,18 +180,22 @@ class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
         """The declarations of the files read so far, in the order a whole index has."""
         return dict(sorted(self._index.items(), key=lambda item: self._rank[item[0]]))
 
-    def search(self, name: str) -> None:
-        """Read every file that may declare a function called `name` (for `init`, package
-        initialisation: a var declaration or `func init`)."""
+    def search(self, name: str, receiver: str | None = None) -> None:
+        """Read every file that may declare a function called `name`, a method of `receiver`
+        ("": a plain function; None: either); for `init`, package initialisation (a var
+        declaration or `func init`). A file may when a declaration's shape with that name
+        occurs in it (`func (p *T) Name(`, `func Name[`), or, for any receiver, the name."""
         from goescape import functions
 
-        if name in self._searched or not self._unread:
+        if (name, receiver) in self._searched or (name, None) in self._searched:
             return
-        self._searched.add(name)
-        wanted = (b"var", b"init") if name == functions.INIT else (name.encode(),)
+        self._searched.add((name, receiver))
+        if not self._unread:
+            return
+        test = _declares(name, receiver, functions.INIT)
         for path in sorted(self._unread, key=lambda p: self._unread[p][0]):
             data = self.side.peek(path)
-            if data is None or any(word in data for word in wanted):
+            if data is None or test(data):
                 self._read(path)
 
     def _read(self, path: str) -> None:
@@ -227,7 +231,7 @@ class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
 
     def __getitem__(self, function: FunctionId) -> comparison.Declaration:
         if function not in self._index:
-            self.search(function.name)
+            self.search(function.name, function.receiver)
         return self._index[function]
 
     def __iter__(self) -> Iterator[FunctionId]:
@@ -237,6 +241,25 @@ class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
 
     def __len__(self) -> int:
         return len(list(iter(self)))
+
+
+def _declares(name: str, receiver: str | None, init: str) -> Callable[[bytes], bool]:
+    """A quick test of a file's bytes that is true for every file declaring the function:
+    a regular expression for the declaration's shape (no `{` or `;` can come between `func`
+    and the name), a word for package initialisation, the name itself for any receiver."""
+    import re
+
+    if name == init:
+        return lambda data: b"var" in data or b"init" in data
+    word = re.escape(name.encode())
+    if receiver is None:
+        return lambda data: name.encode() in data
+    if receiver:
+        kind = re.escape(receiver.encode())
+        shape = rb"\bfunc\s*\([^{;]*?\b" + kind + rb"\b[^{;]*?\)\s*" + word + rb"\s*\("
+    else:
+        shape = rb"\bfunc\s+" + word + rb"\s*[\[(]"
+    return re.compile(shape).search  # type: ignore[return-value]
 
 
 def declarations(packages: Iterable[Package], side: Side, tests: bool) -> Declarations:

@@ -475,7 +475,7 @@ class _Displays:
         search = getattr(self.decls, "search", None)
         known: Mapping[FunctionId, Declaration] = self.decls
         if search is not None:
-            search(name.rpartition(".")[2])
+            search(*_receiver_and_name(name))
             known = self.decls.known()  # type: ignore[attr-defined]
         if len(known) != self.size:
             self.table = {
@@ -486,6 +486,18 @@ class _Displays:
 
     def get(self, package: str, name: str) -> tuple[FunctionId, Declaration] | None:
         return self.entries(name).get((package, name))
+
+
+def _receiver_and_name(display: str) -> tuple[str, str | None]:
+    """(name, receiver type) of a display name without type arguments: `NewPoint` ->
+    ("NewPoint", ""), `(*Point).Scale` and `Point.Scale` -> ("Scale", "Point"). A qualified
+    `geom.NewPoint` could be either: the receiver is left open (None)."""
+    owner, dot, name = display.rpartition(".")
+    if not dot:
+        return name, ""
+    if owner.startswith("(*") and owner.endswith(")"):
+        return name, owner[2:-1]
+    return name, owner if "." not in owner and "(" not in owner else None
 
 
 def _inlined_from(escape: Escape, function: FunctionId, by_display: _Displays) -> Location | None:

@@ -507,9 +507,16 @@ def _gather(
     # not change count too when it did (see _whole for when a change reaches it).
     whole = any(f.name == INIT for f in touched)
     read = _Reader(changes, packages, head_side, base_side, options, whole=whole)
-    # What does not need the compiler's answer is done while it works.
+    # What does not need the compiler's answer is done while it works: the changed files'
+    # base side parsed, the changed functions' declarations found at both sides.
     head_index = attribution.declarations(packages.values(), head_side, options.tests)
     base_index = attribution.declarations(packages.values(), base_side, options.tests)
+    for path in _diff_paths(changes):
+        if path.endswith(".go"):
+            base_side.parsed(path)
+    for function in touched:
+        head_index.get(function)
+        base_index.get(function)
     # The head side's errors come first, as the user's own code matters most.
     head_text = compiles.head_text()
     base_text, broken = compiles.base_text()
