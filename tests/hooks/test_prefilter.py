@@ -79,11 +79,34 @@ def test_the_same_file_under_another_header_is_another_file() -> None:
     head = "# a\nx/f.go:1:1: moved to heap: v\n# a [a.test]\nx/f.go:1:1: moved to heap: v"
     base = "# a\nx/f.go:1:1: moved to heap: v\n# a [a.test]"
     out_head, out_base, count = prefilter.differing(head, base, lambda path: False)
-    assert (out_head, out_base, count) == (
-        "# a\n# a [a.test]\nx/f.go:1:1: moved to heap: v",
-        "# a\n# a [a.test]",
+    assert (lines(out_head), lines(out_base), count) == (
+        ["# a", "# a [a.test]", "x/f.go:1:1: moved to heap: v"],
+        ["# a", "# a [a.test]"],
         1,
     )
+
+
+def test_a_file_printed_in_several_runs_is_compared_run_by_run() -> None:
+    """The compiler may print a file's lines in more than one run (another file's between)."""
+    head = (
+        "# a\nx/f.go:1:1: moved to heap: v\nx/g.go:2:1: moved to heap: w\n"
+        "x/f.go:3:1: moved to heap: u\n"
+    )
+    same, _, count = prefilter.differing(head, head, lambda path: False)
+    assert (lines(same), count) == (["# a"], 2)
+    other = head.replace("f.go:3:1", "f.go:4:1")
+    out_head, out_base, count = prefilter.differing(head, other, lambda path: False)
+    assert lines(out_head) == [
+        "# a",
+        "x/f.go:1:1: moved to heap: v",
+        "x/f.go:3:1: moved to heap: u",
+    ]
+    assert lines(out_base) == [
+        "# a",
+        "x/f.go:1:1: moved to heap: v",
+        "x/f.go:4:1: moved to heap: u",
+    ]
+    assert count == 1
 
 
 # --- real runs -------------------------------------------------------------------------------
