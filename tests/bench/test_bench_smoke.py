@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.bench import generate
+from tests.bench.generate import Spec
+
 BENCH = Path(__file__).with_name("bench.py")
 
 ROWS = [
@@ -69,3 +72,48 @@ def test_smoke_benchmark_prints_every_figure_and_verdict(tmp_path: Path) -> None
     inlined = "goescape / floor (inlined into an importer)"
     assert re.search(rf"^{re.escape(inlined)}\s+\d+\.\d+\s+-\s+reported$", out, re.MULTILINE)
     assert raw.is_file()
+
+
+@pytest.mark.slow
+def test_smoke_benchmark_of_a_function_of_any_repository(tmp_path: Path) -> None:
+    """--repo: the issue's table for one function of a repository's package, which the
+    benchmark edits in a clone of its own (the repository itself is left as it was)."""
+    repo = tmp_path / "repo"
+    generate.generate(repo, Spec(packages=3, files=2, funcs=3, seed=3))
+    before = generate.git(repo, "status", "--porcelain"), generate.git(repo, "rev-parse", "HEAD")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--repo",
+            str(repo),
+            "--package",
+            "p001",
+            "--function",
+            "Store.Len",
+            "--rounds",
+            "1",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "goescape: failed" not in out
+    assert "goescape: not available" not in out
+    subject = r"example\.com/bench/p001 \(`Store\.Len`\)"
+    number = r"\d+\.\d\d"
+    assert re.search(rf"^\| {subject} \| {number} s \| {number} s \| {number} \|$", out, re.M), out
+    reported = rf"^\| {subject}, a new escape reported \| {number} s \| {number} s \| {number} \|$"
+    assert re.search(reported, out, re.M), out
+    for row in ("(b) goescape, one function changed", "(d) goescape, first run"):
+        assert re.search(rf"^{re.escape(row)}.*\s{FIGURE}\s+{FIGURE}\s+{FIGURE}\s+1$", out, re.M)
+    line = re.search(
+        r"^goescape / floor \(one function\)\s+\S+\s+<= 1\.25  (met|not met)$", out, re.M
+    )
+    assert line, out
+    after = generate.git(repo, "status", "--porcelain"), generate.git(repo, "rev-parse", "HEAD")
+    assert after == before
