@@ -31,6 +31,10 @@ _TRIM_TO = 0.8
 _STALE_TMP_SECONDS = 3600.0
 _TMP_PREFIX = ".tmp-"
 _SUFFIX = ".txt"
+# Besides entries: flags (`mark`, empty files) and records other modules keep in the same
+# directory (prestart.py): evicted and cleared with the entries.
+FLAG_SUFFIX = ".flag"
+RECORD_SUFFIX = ".rec"
 
 
 class CacheKey(NamedTuple):
@@ -138,13 +142,13 @@ def _named(name: str) -> str:
 
 def marked(name: str, *, directory: Path | None = None) -> bool:
     """Whether the empty entry `name` exists (see `mark`): one stat, nothing read."""
-    return os.path.exists(_entries(directory) / f"{name}{_SUFFIX}")
+    return os.path.exists(_entries(directory) / f"{name}{FLAG_SUFFIX}")
 
 
 def mark(name: str, on: bool, *, directory: Path | None = None) -> None:
     """Create (`on`) or remove the empty entry `name`: a flag kept between runs, evicted and
     cleared like the other entries. Never raises for file-system reasons."""
-    path = _entries(directory) / f"{name}{_SUFFIX}"
+    path = _entries(directory) / f"{name}{FLAG_SUFFIX}"
     with contextlib.suppress(OSError):
         if on:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +251,7 @@ def clear(*, directory: Path | None = None) -> int:
     except OSError:
         return 0
     for name in names:
-        if name.endswith(_SUFFIX):
+        if name.endswith((_SUFFIX, FLAG_SUFFIX, RECORD_SUFFIX)):
             _unlink_quietly(str(entries / name))
             removed += 1
     return removed

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import gc
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from goescape import __version__, config, pipeline, stdout
-from goescape.errors import EXIT_CLEAN, EXIT_FAILURE, EXIT_NEW_ESCAPES, FatalError
-from goescape.options import FLOWS_SHOWN
-from goescape.progress import Progress
+from goescape import prestart
+
+# The rest is imported in the functions, after `main` has started the last run's head
+# compile again (prestart.py): every import before it would delay the compile.
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from pathlib import Path
 
 EXIT_INTERRUPTED = 130
 
@@ -26,6 +27,11 @@ COMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+    from pathlib import Path
+
+    from goescape import __version__, config
+
     parser = argparse.ArgumentParser(
         prog="goescape",
         description=(
@@ -141,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fraction(text: str) -> float:
+    import argparse
+
     try:
         value = float(text)
     except ValueError:
@@ -151,6 +159,8 @@ def _fraction(text: str) -> float:
 
 
 def _duration(text: str) -> float:
+    import argparse
+
     from goescape import benchmarks
 
     try:
@@ -163,6 +173,18 @@ def _duration(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # First thing: the head compile the last run in this directory ran starts again; the run
+    # takes it when it wants the same, and what it did not take is stopped at the end.
+    prestart.begin(args_list, os.environ)
+    try:
+        return _dispatch(args_list)
+    finally:
+        prestart.discard()
+
+
+def _dispatch(args_list: list[str]) -> int:
+    from goescape import stdout
+
     command = COMMANDS.get(args_list[0]) if args_list else None
     if command is not None:
         import importlib
@@ -173,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args_list: list[str]) -> int:
+    import gc
+
+    from goescape.errors import FatalError
+
     args = _parser().parse_args(args_list)
     try:
         return _run(args, args_list)
@@ -189,6 +215,11 @@ def _main(args_list: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    from goescape import config, pipeline, stdout
+    from goescape.errors import EXIT_CLEAN, EXIT_NEW_ESCAPES
+    from goescape.options import FLOWS_SHOWN
+    from goescape.progress import Progress
+
     directory, options = config.options(args, os.environ)
     if args.format == "text" and args.sarif is None and args.sarif_upload is None:
         # Only the escapes the report shows need the compiler's explanation (-m=2).
@@ -219,7 +250,7 @@ def _where(directory: Path, root: str) -> str:
     if not root:
         return ""
     rel = os.path.relpath(directory.resolve(), root)
-    return "" if rel == "." or rel.startswith("..") else Path(rel).as_posix()
+    return "" if rel == "." or rel.startswith("..") else rel.replace(os.sep, "/")
 
 
 def _write_sarif(
@@ -233,8 +264,10 @@ def _write_sarif(
     directory: Path,
 ) -> None:
     import shlex
+    from pathlib import Path
 
     from goescape import git, hints, sarif
+    from goescape.errors import EXIT_FAILURE, FatalError
     from goescape.outcome import Outcome
 
     assert isinstance(outcome, Outcome)

@@ -8,6 +8,7 @@ share the cache with the head side.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,10 +17,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from goescape import process
 from goescape.background import Pending
+
+if TYPE_CHECKING:
+    from goescape import prestart
 from goescape.errors import FatalError
 
 # `-m` prints the escapes and the inlining decisions; `-m=2` explains each escape too (the
@@ -155,13 +159,16 @@ class Session:
     build still running before removing the directory.
     """
 
-    def __init__(self, go: str) -> None:
-        import tempfile  # only a run that compiles needs it
-
+    def __init__(self, go: str, folder: str | None = None) -> None:
+        """`folder`: the session's folder when it already exists (made by prestart.begin
+        for the compiles it started); else a new one."""
         self.go = go
-        self._tmp = tempfile.TemporaryDirectory(prefix="goescape-")
-        self._folder = Path(self._tmp.name)
-        gotmpdir = None if os.environ.get("GOTMPDIR") else {"GOTMPDIR": self._tmp.name}
+        if folder is None:
+            import tempfile  # only a run that compiles needs it
+
+            folder = tempfile.mkdtemp(prefix="goescape-")
+        self._folder = Path(folder)
+        gotmpdir = None if os.environ.get("GOTMPDIR") else {"GOTMPDIR": folder}
         self._env = process.clean_env(gotmpdir)
         self._stand_ins: dict[str, str] = {}  # overlay copy -> the path it stands for
         self._running: list[Pending[tuple[int, str, str]]] = []
@@ -180,14 +187,23 @@ class Session:
             return early  # the same command, already running
         return self._start(cmd, build.module_dir, group=False)
 
-    def prestart(self, build: Build) -> None:
-        """Start `build` (of the working tree) before the run knows whether it wants it:
+    def adopt(self, early: prestart.Early) -> None:
+        """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
         leads a process group of its own, so that stopping it stops the compiler too."""
-        cmd = command(self.go, build, None)
-        key = (tuple(cmd), build.module_dir)
-        if key not in self._prestarted:
-            self._prestarted[key] = self._start(cmd, build.module_dir, group=True)
+        control = Control(group=True)
+        control.started(early.proc)
+        self._controls.append(control)
+        pending = Pending(self._finish, early.proc)
+        self._running.append(pending)
+        cwd = Path(early.module_dir)
+        running = Running(pending, cwd, self._stand_ins, early.cmd, self._env, control)
+        self._prestarted[(early.cmd, cwd)] = running
+
+    @staticmethod
+    def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
+        code, out, err = process.finish(proc)
+        return code, out.decode(errors="replace"), err.decode(errors="replace")
 
     def stop_unclaimed(self) -> None:
         """Stop the prestarted builds the run did not want."""
@@ -242,7 +258,7 @@ class Session:
             for pending in self._running:
                 pending.wait()
         finally:
-            self._tmp.cleanup()
+            _remove(self._folder)
 
     def __enter__(self) -> Session:
         return self
@@ -254,6 +270,18 @@ class Session:
         tb: TracebackType | None,
     ) -> None:
         self.close(failed=exc_type is not None)
+
+
+def _remove(folder: Path) -> None:
+    """Remove a session's folder, also what was left read-only in it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if not folder.exists():
+        return
+    for top, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(top, name), 0o700)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Control:

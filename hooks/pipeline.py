@@ -64,27 +64,28 @@ def analyse(
 
 
 class _Compiles:
-    """The run's compile session, opened when something is first to be compiled: at once
-    when the last run in this directory left a head compile to start again (prestart.py)."""
+    """The run's compile session, opened when something is first to be compiled, or at once
+    to take the head compiles the command line started before the run began (prestart.py)."""
 
     def __init__(
         self, stack: contextlib.ExitStack, cwd: Path, options: Options, env: Mapping[str, str]
     ) -> None:
-        self.stack = stack
-        self.session: compiler.Session | None = None
-        self.remembered: list[compiler.Build] = []
-        self.where = cwd.resolve()
-        self.worktree = options.head is None and not env.get("PRE_COMMIT_TO_REF")
-        if not (options.use_cache and self.worktree):
-            return
-        from goescape import compiler, prestart
+        from goescape import prestart
 
-        self.remembered = prestart.remembered(self.where)
-        go = compiler.usable_go() if self.remembered else None
-        if go is not None:
-            session = self.open(go)
-            for build in self.remembered:
-                session.prestart(build)
+        self.stack = stack
+        self.env = env
+        self.session: compiler.Session | None = None
+        self.where = str(cwd.resolve())
+        self.worktree = options.head is None and not env.get("PRE_COMMIT_TO_REF")
+        early = prestart.take()
+        if not early:
+            return
+        from goescape import compiler
+
+        go = early[0].cmd[0]
+        self.session = stack.enter_context(compiler.Session(go, early[0].folder))
+        for started in early:
+            self.session.adopt(started)
 
     def open(self, go: str) -> compiler.Session:
         from goescape import compiler
@@ -101,13 +102,11 @@ class _Compiles:
         explanation when this run needed it (explanations.py)."""
         from goescape import compiler, prestart
 
-        if not self.worktree:
+        if not self.worktree or self.session is None:
             return
         flags = compiler.EXPLAINED if explained else compiler.ESCAPES
         following = [b._replace(flags=flags) for b in head]
-        if following != self.remembered:
-            prestart.remember(self.where, following)
-            self.remembered = following
+        prestart.remember(self.where, self.session.go, following, self.env)
 
 
 def _analyse(

@@ -1,109 +1,230 @@
 """The head compile started before goescape knows what it compiles: the one the last run in
 the same directory ran (docs/performance.md).
 
-A run spends its first tenth of a second starting Python, importing, and asking git for the
-merge base and the diff before the diff names the packages to compile. Consecutive runs in a
-directory nearly always compile the same packages with the same flags, so the last run's
-head compile is kept in goescape's cache and started at once. When the run comes to start
-its head compile, the compile session hands it the one already running if it is exactly the
-same command in the same directory (the working tree it reads is the same one), and stops it
-otherwise. Only a working-tree head is started early: a commit is laid over the tree with an
-overlay the run writes later.
+A run spends its first ~90 ms starting Python, importing, and asking git for the merge base
+and the diff before the diff names the packages to compile. Consecutive runs in a directory
+nearly always compile the same packages with the same flags, so the last run's head compile
+is kept in goescape's cache, and `begin` starts it again first thing, before the imports the
+rest of the run needs. When the run comes to start its head compile, the compile session
+hands it the one already running if it is exactly the same command in the same directory
+(the working tree it reads is the same), and stops it otherwise. Only a working-tree head is
+started early: a commit is laid over the tree with an overlay the run writes later.
+
+`begin` imports as little as it can (no pathlib, no json, no argparse): everything it does
+comes before the compile starts. The record is plain lines, and what it names is checked
+before it runs: the `go` first on PATH, `go build` or `go test -c` with goescape's own flags
+and package patterns, in an existing directory.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from goescape import cache
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    import subprocess
+
     from goescape.compiler import Build
 
+_MAGIC = "goescape prestart 1"
+# Subcommands and options after which a run compiles nothing, or not the working tree.
+_NOT_WORKTREE = ("--head", "--no-cache", "--help", "-h", "--version")
+_SUBCOMMANDS = ("demo", "modules", "sarif-summary")
 
-def _entry(cwd: Path) -> str:
-    import zlib  # names an entry; the entry itself says which directory it is for
 
-    return f"prestart-{zlib.crc32(str(cwd).encode()):08x}"
+class Early(NamedTuple):
+    """A head compile started by `begin`."""
+
+    proc: subprocess.Popen[bytes]
+    cmd: tuple[str, ...]
+    module_dir: str
+    folder: str  # go's GOTMPDIR: the compile session's folder, when the run takes it
 
 
-def remembered(cwd: Path) -> list[Build]:
-    """The head compiles the last run in `cwd` started, as far as they check out: each in an
-    existing directory, naming packages by relative pattern, with flags goescape uses."""
-    import json
+_started: list[Early] = []
 
-    from goescape import compiler
 
-    text = cache.load_named(_entry(cwd))
+def begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+    """Start the head compiles the last run in this directory ran, when the command line
+    asks for an ordinary run of the working tree. Never raises: a prestart is a guess."""
     try:
-        record = json.loads(text) if text else None
-    except ValueError:
-        return []
-    if not isinstance(record, dict) or record.get("cwd") != str(cwd):
-        return []
-    found = []
-    for item in record.get("builds", []):
-        build = _build(item, compiler.ESCAPES, compiler.EXPLAINED)
-        if build is None:
-            return []
-        found.append(build)
+        _begin(argv, environ)
+    except (OSError, ValueError):
+        discard()
+
+
+def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+    if environ.get("PRE_COMMIT_TO_REF") or (argv and argv[0] in _SUBCOMMANDS):
+        return
+    directory = "."
+    for i, arg in enumerate(argv):
+        if arg.startswith(_NOT_WORKTREE):
+            return
+        if arg == "-C" and i + 1 < len(argv):
+            directory = argv[i + 1]
+        elif arg.startswith("-C") and arg != "-C":
+            directory = arg[2:].removeprefix("=")
+    where = os.path.realpath(directory)
+    record = _read(_entry_path(where, environ))
+    if len(record) < 2 or record[0] != _MAGIC or record[1] != where:
+        return
+    go = _go_on_path(environ)
+    if go is None:
+        return
+    commands = [(d, cmd) for d, cmd in _commands(record[2:]) if _checked(cmd, go, d)]
+    if not commands:
+        return
+    from goescape import process
+
+    folder = _folder(environ)
+    extra = {} if environ.get("GOTMPDIR") else {"GOTMPDIR": folder}
+    env = process.clean_env(extra)
+    for module_dir, cmd in commands:
+        proc = process.start(cmd, cwd=module_dir, env=env, new_group=True)
+        _started.append(Early(proc, tuple(cmd), module_dir, folder))
+
+
+def take() -> list[Early]:
+    """The compiles `begin` started, for the run's compile session to hand out or stop."""
+    taken = list(_started)
+    _started.clear()
+    return taken
+
+
+def discard() -> None:
+    """Stop the compiles `begin` started that no run took (an error, `--help`)."""
+    import shutil
+
+    for early in take():
+        _stop(early.proc)
+        early.proc.communicate()
+        shutil.rmtree(early.folder, ignore_errors=True)  # one folder for all: gone once
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        proc.kill()
+
+
+def _commands(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """(module directory, command) of each compile in a record: blank-line separated."""
+    found: list[tuple[str, list[str]]] = []
+    group: list[str] = []
+    for line in [*lines, ""]:
+        if line:
+            group.append(line)
+        elif group:
+            found.append((group[0], group[1:]))
+            group = []
     return found
 
 
-def _build(item: Any, *flags: str) -> Build | None:
-    from goescape.compiler import Build
+def _checked(cmd: list[str], go: str, module_dir: str) -> bool:
+    """Whether `cmd` is a head compile goescape itself would run: nothing else is started."""
+    if not os.path.isabs(module_dir) or not os.path.isdir(module_dir):
+        return False
+    if len(cmd) < 4 or cmd[0] != go:
+        return False
+    rest = cmd[1:]
+    if rest[:2] == ["test", "-c"]:
+        rest = rest[2:]
+    elif rest[:1] == ["build"]:
+        rest = rest[1:]
+    else:
+        return False
+    if rest[:2] != ["-o", os.devnull]:
+        return False
+    patterns = 0
+    for arg in rest[2:]:
+        if arg.startswith("-gcflags="):
+            value = arg.removeprefix("-gcflags=")
+            for flags in ("=-m", "=-m=2"):
+                if value.endswith(flags) and _pattern(value.removesuffix(flags)):
+                    break
+            else:
+                return False
+        elif arg.startswith(("-tags=", "-pgo=")) or _pattern(arg):
+            patterns += _pattern(arg)
+        else:
+            return False
+    return patterns > 0
 
+
+def _pattern(arg: str) -> bool:
+    return arg == "." or arg.startswith("./")
+
+
+def _go_on_path(environ: Mapping[str, str]) -> str | None:
+    """The first `go` on PATH, as shutil.which finds it (without importing shutil)."""
+    for folder in environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder or ".", "go")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _folder(environ: Mapping[str, str]) -> str:
+    """A new private folder in the temporary directory, as tempfile would make it."""
+    import time
+
+    top = next((environ[n] for n in ("TMPDIR", "TEMP", "TMP") if environ.get(n)), "/tmp")
+    while True:
+        path = os.path.join(top, f"goescape-{os.getpid()}-{time.monotonic_ns():x}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _read(path: str) -> list[str]:
     try:
-        module_dir = Path(item["module_dir"])
-        packages = tuple(str(p) for p in item["packages"])
-        flagged = tuple(str(p) for p in item["flagged"])
-        build = Build(
-            module_dir,
-            packages,
-            {},
-            bool(item["tests"]),
-            str(item["tags"]),
-            str(item["pgo"]),
-            flagged,
-            str(item["flags"]),
+        with open(path, encoding="utf-8") as record:
+            return record.read().split("\n")
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _entry_path(where: str, environ: Mapping[str, str]) -> str:
+    """The record's file, in goescape's cache directory (cache.cache_dir, with os.path)."""
+    import zlib
+
+    top = environ.get("GOESCAPE_CACHE_DIR", "")
+    if not top:
+        xdg = environ.get("XDG_CACHE_HOME", "")
+        base = (
+            xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
         )
-    except (KeyError, TypeError):
-        return None
-    patterns = (*packages, *flagged)
-    if not packages or not all(_pattern(p) for p in patterns) or build.flags not in flags:
-        return None
-    if not module_dir.is_absolute() or not module_dir.is_dir() or build.tags.startswith("-"):
-        return None
-    if build.pgo not in ("", "off") and not os.path.isfile(build.pgo):
-        return None
-    return build
+        top = os.path.join(base, "goescape")
+    name = f"prestart-{zlib.crc32(where.encode()):08x}.rec"  # cache.RECORD_SUFFIX
+    return os.path.join(top, "v1", name)
 
 
-def _pattern(pattern: str) -> bool:
-    """A package as goescape names it to go: `.` or `./dir`."""
-    return pattern == "." or (pattern.startswith("./") and "\n" not in pattern)
+def remember(where: str, go: str, builds: Sequence[Build], environ: Mapping[str, str]) -> None:
+    """Keep the head compiles of this run for the next run in `where` (a working-tree head).
+    Never raises for file-system reasons."""
+    from goescape import compiler
 
+    lines = [_MAGIC, where]
+    for build in builds:
+        lines += ["", str(build.module_dir), *compiler.command(go, build, None)]
+    text = "\n".join(lines) + "\n"
+    path = _entry_path(where, environ)
+    if _read(path) == text.split("\n"):
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        import contextlib
 
-def remember(cwd: Path, builds: Sequence[Build]) -> None:
-    """Keep the head compiles of this run for the next run in `cwd` (working-tree heads)."""
-    import json
-
-    record = {
-        "cwd": str(cwd),
-        "builds": [
-            {
-                "module_dir": str(b.module_dir),
-                "packages": list(b.packages),
-                "tests": b.tests,
-                "tags": b.tags,
-                "pgo": b.pgo,
-                "flagged": list(b.flagged),
-                "flags": b.flags,
-            }
-            for b in builds
-        ],
-    }
-    cache.store_named(_entry(cwd), json.dumps(record))
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

@@ -70,16 +70,38 @@ def _watched(
     new_group: bool,
 ) -> tuple[int, bytes, bytes]:
     """subprocess.run's way of running `cmd`, telling `started` of the process."""
-    with subprocess.Popen(
+    proc = start(cmd, cwd=cwd, env=env, piped_input=input is not None, new_group=new_group)
+    started(proc)
+    return finish(proc, input, timeout)
+
+
+def start(
+    cmd: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    piped_input: bool = False,
+    new_group: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start `cmd` with its output captured; `finish` collects it. With `new_group` it leads
+    a process group of its own."""
+    return subprocess.Popen(
         list(cmd),
         cwd=cwd,
         env=dict(env) if env is not None else clean_env(),
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdin=subprocess.PIPE if piped_input else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=new_group,
-    ) as proc:
-        started(proc)
+    )
+
+
+def finish(
+    proc: subprocess.Popen[bytes], input: bytes | None = None, timeout: float | None = None
+) -> tuple[int, bytes, bytes]:
+    """Wait for a process `start` started: (exit code, stdout, stderr), as subprocess.run
+    does it (a timeout or Ctrl-C kills it)."""
+    with proc:
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:

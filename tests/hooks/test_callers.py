@@ -4,6 +4,7 @@ compiled too, at base and head, and only then."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,16 +128,17 @@ def layered(repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> G
 
 @pytest.fixture
 def go_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The go build commands goescape starts (run for real), in order."""
+    """The go build commands goescape starts (run for real), in order: those a run starts,
+    and those the command line starts before it (prestart.py)."""
     started: list[list[str]] = []
-    real = process.run
+    real = process.start
 
-    def recording(cmd: Sequence[str], **kwargs: Any) -> tuple[int, bytes, bytes]:
+    def recording(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         if len(cmd) > 1 and cmd[1] == "build":
             started.append(list(cmd))
         return real(cmd, **kwargs)
 
-    monkeypatch.setattr(process, "run", recording)
+    monkeypatch.setattr(process, "start", recording)
     return started
 
 
