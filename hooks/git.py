@@ -5,6 +5,7 @@ Read-only: nothing here writes to the repository, its index, stash, refs or work
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -18,14 +19,14 @@ from goescape.errors import FatalError
 _DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")
 
 _Answer = tuple[int, str]  # exit code and stdout of a git lookup
-# `pgo_files`: from any directory of the repository (`:(top)` and --full-name).
+# `pgo_files`: from any directory of the repository (`:(top)` and --full-name). Tracked files
+# only, from the index: the untracked ones are among those `untracked` lists anyway, and a
+# second walk of the working tree would cost as much again.
 PGO_QUERY = (
     "ls-files",
     "-z",
     "--full-name",
     "--cached",
-    "--others",
-    "--exclude-standard",
     "--",
     ":(top,glob)**/default.pgo",
 )
@@ -120,11 +121,14 @@ class Git:
         )
         return [p for p in out.split("\0") if p]
 
-    def pgo_files(self) -> list[str]:
-        """Every `default.pgo` in the working tree (tracked or untracked, not ignored),
-        repo-relative. Asked once per run; `prefetch(PGO_QUERY)` starts it early."""
+    def pgo_files(self, untracked: Iterable[str]) -> list[str]:
+        """Every `default.pgo` in the working tree (tracked, or among the `untracked` files
+        `untracked()` lists), repo-relative. Asked once per run; `prefetch(PGO_QUERY)`
+        starts it early."""
         code, out = self._ask(*PGO_QUERY)
-        return [p for p in out.split("\0") if p] if code == 0 else []
+        tracked = [p for p in out.split("\0") if p] if code == 0 else []
+        more = [p for p in untracked if posixpath.basename(p) == "default.pgo"]
+        return sorted({*tracked, *more})
 
     def trees_files(self, rev: str, directories: Iterable[str]) -> dict[str, dict[str, str]]:
         """`tree_files` of several directories, read in one `git cat-file --batch`.

@@ -159,7 +159,7 @@ def _analyse(
     go = compiler.find_go()
     # The head compile starts before the changed files are parsed when the diff's paths tell
     # the packages (nearly always): parsing them takes about as long as a git command.
-    likely = _likely_packages(changes, head_side, options, repo)
+    likely = _likely_packages(changes, head_side, options, repo, untracked)
     session = compiles.open(go)
     early: builds.Builds | None = None
     if likely is not None:
@@ -192,7 +192,7 @@ def _analyse(
         ]
         commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
 
-    ranking = _choose_profile(options, cwd, repo, head_side, packages)
+    ranking = _choose_profile(options, cwd, repo, head_side, packages, untracked)
     reading: Pending[ProfileTable] | None = None
     if ranking is not None:
         from goescape import profile
@@ -718,14 +718,18 @@ def _explaining(options: Options, merge_base: str, packages: Iterable[Package]) 
 
 
 def _likely_packages(
-    changes: list[FileChange], head_side: Side, options: Options, repo: git.Git
+    changes: list[FileChange],
+    head_side: Side,
+    options: Options,
+    repo: git.Git,
+    untracked: list[str],
 ) -> dict[str, Package] | None:
     """The changed packages as the diff's paths tell them, before any file is parsed: those
     `_changed_functions` finds, unless a changed file is generated or the change names no
     function. None when a profile may be in play (choosing it reads the packages' files)."""
     from goescape import selection
 
-    if options.profile is not None or options.pgo or repo.pgo_files():
+    if options.profile is not None or options.pgo or repo.pgo_files(untracked):
         return None
     prefixes = selection.repo_prefixes(options.paths, repo.root)
     packages: dict[str, Package] = {}
@@ -800,10 +804,11 @@ def _choose_profile(
     repo: git.Git,
     head_side: Side,
     packages: Mapping[str, Package],
+    untracked: list[str],
 ) -> profile.Chosen | None:
     listed: list[str] = []
     if options.profile is None:
-        listed = repo.pgo_files()
+        listed = repo.pgo_files(untracked)
         if not listed and not options.pgo:
             return None  # the common case: nothing more to load or ask
     from goescape import profile

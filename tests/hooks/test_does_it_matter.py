@@ -405,6 +405,19 @@ def test_default_pgo_compiles_both_sides_like_the_binary(
     assert any(f"-pgo={digest}" in key for key in keys)
 
 
+def test_an_untracked_default_pgo_counts_too(
+    app_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in the untracked files' listing, as the go command would use it."""
+    app_repo.git("rm", "-q", "--cached", "cmd/app/default.pgo")
+    app_repo.commit("the profile no longer tracked", add=False)
+    assert app_repo.git("status", "--porcelain", "cmd/app") == "?? cmd/app/default.pgo\n"
+    code, doc = run(app_repo, capsys)
+    assert code == 1
+    assert doc["profile"]["path"] == "cmd/app/default.pgo"
+    assert doc["profile"]["pgo"] is True
+
+
 def test_profile_none_turns_the_default_off(
     app_repo: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
