@@ -155,7 +155,8 @@ def compare(
     by_display = {
         (f.package, _TYPE_ARGS.sub("", d.display)): (f, d) for f, d in sides.head_decls.items()
     }
-    silencer = _Silencer(suppression, head, by_display)
+    callees = _Callees(head, by_display)
+    silencer = _Silencer(suppression, callees)
 
     findings: list[Finding] = []
     summaries: list[FunctionSummary] = []
@@ -197,6 +198,7 @@ def compare(
                 new_function=new_function,
                 inlined_from=_inlined_from(escape, function, by_display),
                 previous=previous,
+                callee_copies=callees.chains(escape, function) if state != ABSENT else (),
             )
             findings.append(finding)
             if state == NEW and ignore is None and escape.kind in counted_kinds:
@@ -401,41 +403,49 @@ def _renamed(old: str, new: str) -> bool:
     return True
 
 
-class _Silencer:
-    """Finds the marker that silences an escape: its own (functions.suppression_for), or, for
-    an escape of an inlined callee, the marker on the callee's own copy of it."""
+class _Callees:
+    """The inlined callee an escape at a call site comes from, and the callee's own copies of
+    that escape (the same kind and expression, in the callee's own words)."""
 
     def __init__(
         self,
-        suppression: Suppression,
         head: Mapping[FunctionId, list[Escape]],
         by_display: Mapping[tuple[str, str], tuple[FunctionId, Declaration]],
     ) -> None:
-        self.suppression = suppression
         self.head = head
         self.by_display = by_display
 
-    def find(self, escape: Escape, function: FunctionId, depth: int = 0) -> IgnoreComment | None:
-        own = self.suppression(escape)
-        if (own is not None and not own.problem) or not escape.inlined:
-            return own
-        if depth == _MAX_CALLEE_DEPTH:
-            return own
+    def copies(
+        self, escape: Escape, function: FunctionId
+    ) -> tuple[Declaration, list[tuple[FunctionId, Escape]]] | None:
+        """(the callee's declaration, its copies); None when `escape` is not inlined from a
+        function goescape knows."""
+        if not escape.inlined:
+            return None
         callee = self._callee(escape.inlined, function.package)
         if callee is None:
-            return own
+            return None
         (fid, decl), qualifier = callee
         wanted = (escape.kind, stable_expr(_unqualified(escape.expr, qualifier)))
-        copies = [e for e in self.head.get(fid, []) if _key(e) == wanted]
-        for copy in copies:
-            found = self.find(copy, fid, depth + 1)
-            if found is not None and not found.problem:
-                return found
-        # The callee's own copy may not escape (its result stays local there): a marker
-        # on its declaration still covers it.
-        at_decl = escape._replace(path=decl.path, line=decl.line, col=0, flow=(), inlined="")
-        found = self.suppression(at_decl)
-        return found if found is not None and not found.problem else own
+        return decl, [(fid, e) for e in self.head.get(fid, []) if _key(e) == wanted]
+
+    def chains(
+        self, escape: Escape, function: FunctionId, depth: int = 0
+    ) -> tuple[tuple[Location, ...], ...]:
+        """Each way down through the inlined callees to a copy that is not inlined itself:
+        the copies' places, the outermost callee's first. () when none is known."""
+        found = self.copies(escape, function) if depth < _MAX_CALLEE_DEPTH else None
+        if found is None:
+            return ()
+        out: list[tuple[Location, ...]] = []
+        for fid, copy in found[1]:
+            here = Location(copy.path, copy.line, copy.col)
+            deeper = self.chains(copy, fid, depth + 1)
+            if deeper:
+                out.extend((here, *chain) for chain in deeper)
+            else:
+                out.append((here,))
+        return tuple(out)
 
     def _callee(
         self, inlined: str, package: str
@@ -452,6 +462,35 @@ class _Silencer:
             if display == rest and other.rsplit("/", 1)[-1] == qualifier:
                 return entry, qualifier
         return None
+
+
+class _Silencer:
+    """Finds the marker that silences an escape: its own (functions.suppression_for), or, for
+    an escape of an inlined callee, the marker on the callee's own copy of it."""
+
+    def __init__(self, suppression: Suppression, callees: _Callees) -> None:
+        self.suppression = suppression
+        self.callees = callees
+
+    def find(self, escape: Escape, function: FunctionId, depth: int = 0) -> IgnoreComment | None:
+        own = self.suppression(escape)
+        if (own is not None and not own.problem) or not escape.inlined:
+            return own
+        if depth == _MAX_CALLEE_DEPTH:
+            return own
+        found = self.callees.copies(escape, function)
+        if found is None:
+            return own
+        decl, copies = found
+        for fid, copy in copies:
+            marker = self.find(copy, fid, depth + 1)
+            if marker is not None and not marker.problem:
+                return marker
+        # The callee's own copy may not escape (its result stays local there): a marker
+        # on its declaration still covers it.
+        at_decl = escape._replace(path=decl.path, line=decl.line, col=0, flow=(), inlined="")
+        marker = self.suppression(at_decl)
+        return marker if marker is not None and not marker.problem else own
 
 
 def _unqualified(expr: str, qualifier: str) -> str:
