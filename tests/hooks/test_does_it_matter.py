@@ -227,9 +227,7 @@ def test_an_inlined_callees_panic_path_is_cold_at_its_call_sites(
     repo.write("check/check.go", CHECK_HEAD)
     code, doc = run(repo, capsys, "--fail-on-induced")
     induced = {
-        f["function"]["display"]: f
-        for f in doc["findings"]
-        if f["state"] == "new" and f["induced"]
+        f["function"]["display"]: f for f in doc["findings"] if f["state"] == "new" and f["induced"]
     }
     assert set(induced) == {"Get", "Store"}
     # Index's copy sits in its panic only: cold at the call in Get too, with no hot advice.
@@ -240,7 +238,10 @@ def test_an_inlined_callees_panic_path_is_cold_at_its_call_sites(
     # Keep boxes i on its normal path as well: what Store's call inlines is hot.
     assert induced["Store"]["cold"] is False
     assert code == 1
-    assert sorted(counted(doc)) == [("Keep", "i escapes to heap"), ("Store", "check.i escapes to heap")]
+    assert sorted(counted(doc)) == [
+        ("Keep", "i escapes to heap"),
+        ("Store", "check.i escapes to heap"),
+    ]
 
 
 # --- hot paths from a CPU profile ------------------------------------------------------------
