@@ -58,3 +58,21 @@ def test_scan_reads_both_kinds_with_their_package() -> None:
 )
 def test_bare_name(printed: str, bare: str) -> None:
     assert inlining.bare_name(printed) == bare
+
+
+@pytest.mark.parametrize(
+    ("printed", "parts"),
+    [
+        ("TabWidth", ("", "", "TabWidth")),
+        ("util.TabWidth", ("util", "", "TabWidth")),
+        ("(*Point).Scale", ("", "Point", "Scale")),
+        ("geom.Point.Add", ("geom.Point", "", "Add")),
+        ("util.(*Point).Scale", ("util", "Point", "Scale")),
+        ("Max[go.shape.int]", ("", "", "Max")),
+        ("(*List[go.shape.int]).Push", ("", "List", "Push")),
+        ("Map[go.shape.struct { X int },go.shape.func() int]", ("", "", "Map")),
+        ("F.func1", ("F", "", "func1")),
+    ],
+)
+def test_split_name(printed: str, parts: tuple[str, str, str]) -> None:
+    assert inlining.split_name(printed) == parts
