@@ -200,7 +200,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         stdout.emit(report.render_json(outcome))
     else:
         where = _where(directory, outcome.root)
-        stdout.emit(report.render_text(outcome, explain=args.explain, where=where))
+        skip = report.skip_command(os.environ)
+        stdout.emit(report.render_text(outcome, explain=args.explain, where=where, skip=skip))
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
             _write_sarif(

@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from goescape import __version__
@@ -108,7 +108,13 @@ def _removed(outcome: Outcome) -> list[str]:
     return [f"removed {_kinds(gone)} in {name}" for name, gone in by_function.items()]
 
 
-def _how_to_accept(counted: list[Finding], where: str) -> list[str]:
+def skip_command(environ: Mapping[str, str]) -> str:
+    """The git command whose hook run the report ends by saying how to skip: pre-commit names
+    the remote only when git runs it for `git push`."""
+    return "git push" if environ.get("PRE_COMMIT_REMOTE_NAME") else "git commit"
+
+
+def _how_to_accept(counted: list[Finding], where: str, skip: str) -> list[str]:
     """The end of a failing report: how to accept an escape, and how to skip the hook once."""
     places = list(
         dict.fromkeys(f"{shown_path(f.escape.path, where)}:{f.escape.line}" for f in counted)
@@ -117,7 +123,7 @@ def _how_to_accept(counted: list[Finding], where: str) -> list[str]:
     return [
         f"to accept an escape: add `//goescape:ignore <reason>` at the end of the line it "
         f"names ({shown}) or alone on the line above",
-        "to skip goescape once: SKIP=goescape git commit ...",
+        f"to skip goescape once: SKIP=goescape {skip} ...",
     ]
 
 
@@ -228,9 +234,17 @@ def _new_shown(outcome: Outcome) -> list[Finding]:
     return _sorted(f for f in outcome.findings if f.state == NEW)
 
 
-def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: str = "") -> str:
+def render_text(
+    outcome: Outcome,
+    *,
+    explain: bool,
+    color: bool = False,
+    where: str = "",
+    skip: str = "git commit",
+) -> str:
     """The report as the user reads it, without a final newline. `color` adds ANSI codes;
-    paths are relative to `where`, the repo-relative directory goescape runs in."""
+    paths are relative to `where`, the repo-relative directory goescape runs in; `skip` is
+    the git command a failing report says how to run without the hook (skip_command)."""
     style = _Style(color)
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
@@ -334,7 +348,7 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     if tail:
         lines += ["", *tail]
     if counted:
-        lines += ["", *_how_to_accept(counted, where)]
+        lines += ["", *_how_to_accept(counted, where, skip)]
     return "\n".join(lines)
 
 
