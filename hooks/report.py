@@ -73,11 +73,11 @@ def _headline(outcome: Outcome) -> str:
     base = f"(base {outcome.base.commit[:7]}, {outcome.base.how})"
     counted = outcome.counted()
     changed = _changed_functions(outcome)
-    if not counted and changed == 0:
+    rose = len(outcome.regressed())
+    if not counted and changed == 0 and not rose:
         return f"goescape: no changed Go functions {base}"
     what = _kinds(counted, "new") or "no new heap escapes"
     where = _plural(changed, "changed function", "changed functions")
-    rose = len(outcome.regressed())
     more = f", {_plural(rose, 'benchmark', 'benchmarks')} with more allocs/op" if rose else ""
     return f"goescape: {what} in {where}{more} {base}"
 
@@ -380,7 +380,8 @@ def _earlier_commits_line(outcome: Outcome) -> str:
 
 
 def _figure(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    # As `go test -bench` prints them: whole numbers in full (`:g` would give 1.80665e+07).
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
 def _benchmark_line(b: BenchmarkComparison) -> str:
