@@ -162,9 +162,13 @@ def compare(
     summaries: list[FunctionSummary] = []
     warnings: dict[str, None] = {}
     counted_kinds = HEAP_KINDS | ({LEAK} if count_leaks else frozenset())
-    for function in sorted(set(touched) | set(head)):
-        head_list, base_list = head.get(function, []), base.get(function, [])
-        changed = function in touched
+    deleted = _deleted(sides, touched)
+    renamed = _renamed_functions(sides, touched, deleted, lines) if lines is not None else {}
+    compared = set(touched) | set(head) | (deleted - set(renamed.values()))
+    for function in sorted(compared):
+        head_list = head.get(function, [])
+        base_list = base.get(renamed.get(function, function), [])
+        changed = function in touched or function in deleted
         if not changed and _nothing_more(head_list, base_list):
             continue  # every escape at head can be paired: nothing new to report
         matches = _match(head_list, base_list, lines, added_lines)
@@ -172,7 +176,7 @@ def compare(
             continue
         before = sum(e.kind in counted_kinds for e in base_list)
         after = sum(e.kind in counted_kinds for e in head_list)
-        new_function = function not in sides.base_decls and not base_list
+        new_function = function not in sides.base_decls and function not in renamed
         decl = sides.head_decls.get(function) or sides.base_decls.get(function)
         display = decl.display if decl else _fallback_display(function)
         new_count = 0
@@ -218,6 +222,40 @@ def compare(
         )
     findings.sort(key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.escape.message))
     return findings, summaries, list(warnings)
+
+
+def _deleted(sides: Sides, touched: Mapping[FunctionId, str]) -> set[FunctionId]:
+    """Functions of the changed packages that the change deleted (or renamed): what they
+    had at base is removed, and counted so."""
+    changed_packages = {f.package for f in touched}
+    return {
+        f for f in sides.base_decls if f.package in changed_packages and f not in sides.head_decls
+    }
+
+
+def _renamed_functions(
+    sides: Sides, touched: Mapping[FunctionId, str], deleted: set[FunctionId], lines: LineMap
+) -> dict[FunctionId, FunctionId]:
+    """New functions that are deleted ones renamed where they stood (head -> base): the
+    diff changed the deleted declaration's line and kept the line after it, and the new
+    function is declared right above that line (the body goes on unchanged). Their escapes
+    are then compared as one function's. A function replaced wholesale is no rename."""
+    new = {
+        (d.path, d.line): f
+        for f, d in sides.head_decls.items()
+        if f in touched and f not in sides.base_decls
+    }
+    found: dict[FunctionId, FunctionId] = {}
+    for old in sorted(deleted):
+        decl = sides.base_decls[old]
+        place = lines.place(decl.path, decl.line)
+        after = lines.place(decl.path, decl.line + 1)
+        if place is None or after is None or after.first != after.last:
+            continue
+        candidate = new.get((after.path, after.line - 1))
+        if candidate is not None and candidate.package == old.package and candidate not in found:
+            found[candidate] = old
+    return found
 
 
 def _nothing_more(head: list[Escape], base: list[Escape]) -> bool:

@@ -369,6 +369,70 @@ def test_a_generic_functions_escape_is_reported_once(
     }
 
 
+NAMES = """
+package geom
+
+import "fmt"
+
+var kept *Point
+
+func Describe(p Point) string {
+	s := fmt.Sprint(p.X, p.Y)
+	return s
+}
+
+func Keep(p Point) *Point {
+	q := p
+	return &q
+}
+"""
+
+
+def test_a_renamed_function_keeps_its_escapes(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom.write("geom/names.go", NAMES)
+    geom.commit("names")
+    # Describe renamed, with one more escape further down; Keep deleted.
+    geom.write(
+        "geom/names.go",
+        NAMES.replace("func Describe(p Point)", "func Label(p Point)")
+        .replace("\treturn s\n", "\tkept = &p\n\treturn s\n")
+        .replace("func Keep(p Point) *Point {\n\tq := p\n\treturn &q\n}\n", ""),
+    )
+    code, doc = goescape(geom, capsys)
+    assert code == 1
+    assert new_escapes(doc) == [("geom/names.go", 7, "Label", "moved to heap: p")]
+    assert by_state(doc, "unchanged") == [
+        ("geom/names.go", 8, "p.X escapes to heap"),
+        ("geom/names.go", 8, "p.Y escapes to heap"),
+    ]
+    assert by_state(doc, "absent") == [("geom/names.go", 13, "moved to heap: q")]
+    functions = {f["function"]["name"]: f for f in doc["functions"]}
+    assert (functions["Label"]["new_function"], functions["Label"]["before"]) == (False, 2)
+    assert (functions["Keep"]["changed"], functions["Keep"]["after"]) == (True, 0)
+    assert doc["summary"]["removed"] == 1
+
+
+def test_a_function_replaced_by_another_is_new(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom.write("geom/names.go", NAMES)
+    geom.commit("names")
+    geom.write(
+        "geom/names.go",
+        NAMES.replace(
+            "func Keep(p Point) *Point {\n\tq := p\n\treturn &q\n}\n",
+            "func Copy(p Point) *Point {\n\tr := new(Point)\n\t*r = p\n\treturn r\n}\n",
+        ),
+    )
+    code, doc = goescape(geom, capsys)
+    assert code == 1
+    # Keep's declaration line became Copy's, but Copy's body is another one: not a rename.
+    assert new_escapes(doc) == [("geom/names.go", 13, "Copy", "new(Point) escapes to heap")]
+    assert by_state(doc, "absent") == [("geom/names.go", 13, "moved to heap: q")]
+
+
 def test_edit_that_keeps_escapes(geom: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     escaping = POINT.replace(") Point {", ") *Point {").replace("return r", "return &r")
     geom.write("geom/point.go", escaping)
