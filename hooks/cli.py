@@ -33,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
             "branch (or --base). Defaults come from .goescape.toml at the repository root. "
             "Also: `goescape demo`, `goescape modules`, `goescape sarif-summary FILE`."
         ),
-        epilog="exit codes: 0 nothing new, 1 new heap escapes, 2 goescape could not do its job",
+        epilog=(
+            "exit codes: 0 nothing new, 1 new heap escapes, 2 goescape could not do its job, "
+            "130 interrupted"
+        ),
     )
     config.add_change_arguments(parser)
     parser.add_argument(

@@ -463,7 +463,7 @@ def _previous_json(previous: Escape | None) -> dict[str, Any] | None:
 
 
 def render_json(outcome: Outcome) -> str:
-    """The outcome as one JSON document (format: README.md, "JSON"), without a final newline."""
+    """The outcome as one JSON document (format: docs/json.md), without a final newline."""
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
     findings = _sorted(outcome.findings)

@@ -342,8 +342,8 @@ def test_the_readme_pins_the_hook_with_autoupdate(go_repo: GitRepo, hook_repo: H
     """No release is tagged yet: the README's `rev: ""` and `pre-commit autoupdate
     --bleeding-edge` give a configuration naming the newest commit, which then installs."""
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    install = readme[readme.index("## Install\n") :]
-    (snippet,) = re.findall(r"```yaml\n(.*?)```", install[: install.index("\n## ", 1)], re.S)
+    section = readme[readme.index("## The pre-commit hook\n") :]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section[: section.index("\n## ", 1)], re.S)
     config = yaml.safe_load(snippet)
     assert config["repos"][0]["rev"] == ""
     url = config["repos"][0]["repo"]
