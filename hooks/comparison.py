@@ -202,7 +202,7 @@ def compare(
                 new_function=new_function,
                 inlined_from=_inlined_from(escape, function, by_display),
                 previous=previous,
-                callee_copies=callees.chains(escape, function) if state != ABSENT else (),
+                callee_copies=(callees.chains(escape, function) if state in (NEW, CHANGED) else ()),
             )
             findings.append(finding)
             if state == NEW and ignore is None and escape.kind in counted_kinds:
