@@ -141,7 +141,8 @@ MAX_BENCHMARKS = 50
 
 
 def _figure(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    # As `go test -bench` prints them: whole numbers in full (`:g` would give 1.80665e+07).
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
 def _pair(base: float | None, head: float | None) -> str:

@@ -56,6 +56,8 @@ def attribute(
         owner = functions.function_at(gofile, escape.line)
         if owner is None:
             continue
+        if _instantiation_copy(escape, owner):
+            continue
         function = FunctionId(package_id, owner[0], owner[1])
         key = (function, escape.kind, escape.expr, escape.line, escape.col)
         if key in seen:
@@ -66,6 +68,21 @@ def attribute(
         )
         result.append((function, escape._replace(path=path, flow=flow)))
     return result
+
+
+def _instantiation_copy(escape: escapes.Escape, owner: tuple[str, str]) -> bool:
+    """Whether `escape` is a generic function's instantiation (`Max[int]`) repeating, at the
+    declaration, an escape of the body it inlines (`Max[go.shape.int]`), which the compiler
+    reports in the body too: the same allocation, printed once more. A function never
+    inlines itself otherwise (recursive calls are not inlined)."""
+    from goescape import inlining
+
+    if "[" not in escape.inlined:
+        return False
+    receiver, name = owner
+    parts = inlining.split_name(escape.inlined)
+    # A value receiver's method is printed like a qualified name: `Box[go.shape.int].Keep`.
+    return parts == ("", receiver, name) or (bool(receiver) and parts == (receiver, "", name))
 
 
 def inline_owners(
@@ -179,6 +196,13 @@ class Declarations(Mapping["FunctionId", "comparison.Declaration"]):
     def known(self) -> Mapping[FunctionId, comparison.Declaration]:
         """The declarations of the files read so far, in the order a whole index has."""
         return dict(sorted(self._index.items(), key=lambda item: self._rank[item[0]]))
+
+    def declared_in(self, paths: Iterable[str]) -> list[FunctionId]:
+        """The functions declared in `paths` (the files of the index among them are read)."""
+        wanted = set(paths)
+        for path in [p for p in self._unread if p in wanted]:
+            self._read(path)
+        return [f for f, d in self.known().items() if d.path in wanted]
 
     def search(self, name: str, receiver: str | None = None) -> None:
         """Read every file that may declare a function called `name`, a method of `receiver`

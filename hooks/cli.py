@@ -40,7 +40,10 @@ def _parser() -> argparse.ArgumentParser:
             "branch (or --base). Defaults come from .goescape.toml at the repository root. "
             "Also: `goescape demo`, `goescape modules`, `goescape sarif-summary FILE`."
         ),
-        epilog="exit codes: 0 nothing new, 1 new heap escapes, 2 goescape could not do its job",
+        epilog=(
+            "exit codes: 0 nothing new, 1 new heap escapes, 2 goescape could not do its job, "
+            "130 interrupted"
+        ),
     )
     config.add_change_arguments(parser)
     parser.add_argument(
@@ -235,7 +238,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         stdout.emit(report.render_json(outcome))
     else:
         where = _where(directory, outcome.root)
-        stdout.emit(report.render_text(outcome, explain=args.explain, where=where))
+        skip = report.skip_command(os.environ)
+        stdout.emit(report.render_text(outcome, explain=args.explain, where=where, skip=skip))
     for path, for_upload in ((args.sarif, False), (args.sarif_upload, True)):
         if path is not None:
             _write_sarif(

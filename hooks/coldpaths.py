@@ -36,7 +36,8 @@ _EXITS = frozenset({"os.Exit"})
 _LOG_EXIT = re.compile(r"log\.(Fatal|Panic)(f|ln)?")
 # Functions whose result is a new error value. The `errors` package's constructors (the
 # standard library's and the common third-party ones), fmt.Errorf, and by name: `newError`,
-# `NewParseError`, `errorf`, `p.errorf`.
+# `NewParseError`, `errorf`, `p.errorf`, and `ErrSyntax(...)`, `errInvalid(...)`: a called
+# `Err...` is a constructor (sentinel errors named so are variables, never called).
 _ERROR_CONSTRUCTORS = frozenset(
     {
         "fmt.Errorf",
@@ -50,7 +51,7 @@ _ERROR_CONSTRUCTORS = frozenset(
         "errors.WithMessagef",
     }
 )
-_ERROR_CONSTRUCTOR_NAME = re.compile(r"([Nn]ew\w*Err(or)?|\w*[Ee]rrorf?)")
+_ERROR_CONSTRUCTOR_NAME = re.compile(r"([Nn]ew\w*Err(or)?|\w*[Ee]rrorf?|[Ee]rr[A-Z]\w*)")
 
 
 @functools.cache

@@ -108,6 +108,9 @@ class Sides(NamedTuple):
     base: list[tuple[FunctionId, Escape]]
     head_decls: Mapping[FunctionId, Declaration]
     base_decls: Mapping[FunctionId, Declaration]
+    # The files the change names (both sides of a rename): where a function can have been
+    # deleted. None: look through every declaration.
+    changed: frozenset[str] | None = None
 
 
 # The marker that silences an escape (at head), if any: see functions.suppression_for.
@@ -153,15 +156,20 @@ def compare(
     head = _by_function(p for p in sides.head if not _constant(constant, "head", p[1]))
     base = _by_function(p for p in sides.base if not _constant(constant, "base", p[1]))
     by_display = _Displays(sides.head_decls)
-    silencer = _Silencer(suppression, head, by_display)
+    callees = _Callees(head, by_display)
+    silencer = _Silencer(suppression, callees)
 
     findings: list[Finding] = []
     summaries: list[FunctionSummary] = []
     warnings: dict[str, None] = {}
     counted_kinds = HEAP_KINDS | ({LEAK} if count_leaks else frozenset())
-    for function in sorted(set(touched) | set(head)):
-        head_list, base_list = head.get(function, []), base.get(function, [])
-        changed = function in touched
+    deleted = _deleted(sides, touched)
+    renamed = _renamed_functions(sides, touched, deleted, lines) if lines is not None else {}
+    compared = set(touched) | set(head) | (deleted - set(renamed.values()))
+    for function in sorted(compared):
+        head_list = head.get(function, [])
+        base_list = base.get(renamed.get(function, function), [])
+        changed = function in touched or function in deleted
         if not changed and _nothing_more(head_list, base_list):
             continue  # every escape at head can be paired: nothing new to report
         matches = _match(head_list, base_list, lines, added_lines)
@@ -169,7 +177,7 @@ def compare(
             continue
         before = sum(e.kind in counted_kinds for e in base_list)
         after = sum(e.kind in counted_kinds for e in head_list)
-        new_function = function not in sides.base_decls and not base_list
+        new_function = function not in sides.base_decls and function not in renamed
         decl = sides.head_decls.get(function) or sides.base_decls.get(function)
         display = decl.display if decl else _fallback_display(function)
         new_count = 0
@@ -195,6 +203,7 @@ def compare(
                 new_function=new_function,
                 inlined_from=_inlined_from(escape, function, by_display),
                 previous=previous,
+                callee_copies=(callees.chains(escape, function) if state in (NEW, CHANGED) else ()),
             )
             findings.append(finding)
             if state == NEW and ignore is None and escape.kind in counted_kinds:
@@ -214,6 +223,43 @@ def compare(
         )
     findings.sort(key=lambda f: (f.escape.path, f.escape.line, f.escape.col, f.escape.message))
     return findings, summaries, list(warnings)
+
+
+def _deleted(sides: Sides, touched: Mapping[FunctionId, str]) -> set[FunctionId]:
+    """Functions of the changed packages that the change deleted (or renamed): what they
+    had at base is removed, and counted so. Only a file the change names can have lost one:
+    any other declares at head what it declared at base."""
+    changed_packages = {f.package for f in touched}
+    base: Iterable[FunctionId] = sides.base_decls
+    declared_in = getattr(sides.base_decls, "declared_in", None)
+    if declared_in is not None and sides.changed is not None:
+        base = declared_in(sides.changed)
+    return {f for f in base if f.package in changed_packages and f not in sides.head_decls}
+
+
+def _renamed_functions(
+    sides: Sides, touched: Mapping[FunctionId, str], deleted: set[FunctionId], lines: LineMap
+) -> dict[FunctionId, FunctionId]:
+    """New functions that are deleted ones renamed where they stood (head -> base): the
+    diff changed the deleted declaration's line and kept the line after it, and the new
+    function is declared right above that line (the body goes on unchanged). Their escapes
+    are then compared as one function's. A function replaced wholesale is no rename."""
+    new = {
+        (d.path, d.line): f
+        for f in touched
+        if f not in sides.base_decls and (d := sides.head_decls.get(f)) is not None
+    }
+    found: dict[FunctionId, FunctionId] = {}
+    for old in sorted(deleted):
+        decl = sides.base_decls[old]
+        place = lines.place(decl.path, decl.line)
+        after = lines.place(decl.path, decl.line + 1)
+        if place is None or after is None or after.first != after.last:
+            continue
+        candidate = new.get((after.path, after.line - 1))
+        if candidate is not None and candidate.package == old.package and candidate not in found:
+            found[candidate] = old
+    return found
 
 
 def _nothing_more(head: list[Escape], base: list[Escape]) -> bool:
@@ -399,41 +445,49 @@ def _renamed(old: str, new: str) -> bool:
     return True
 
 
-class _Silencer:
-    """Finds the marker that silences an escape: its own (functions.suppression_for), or, for
-    an escape of an inlined callee, the marker on the callee's own copy of it."""
+class _Callees:
+    """The inlined callee an escape at a call site comes from, and the callee's own copies of
+    that escape (the same kind and expression, in the callee's own words)."""
 
     def __init__(
         self,
-        suppression: Suppression,
         head: Mapping[FunctionId, list[Escape]],
         by_display: _Displays,
     ) -> None:
-        self.suppression = suppression
         self.head = head
         self.by_display = by_display
 
-    def find(self, escape: Escape, function: FunctionId, depth: int = 0) -> IgnoreComment | None:
-        own = self.suppression(escape)
-        if (own is not None and not own.problem) or not escape.inlined:
-            return own
-        if depth == _MAX_CALLEE_DEPTH:
-            return own
+    def copies(
+        self, escape: Escape, function: FunctionId
+    ) -> tuple[Declaration, list[tuple[FunctionId, Escape]]] | None:
+        """(the callee's declaration, its copies); None when `escape` is not inlined from a
+        function goescape knows."""
+        if not escape.inlined:
+            return None
         callee = self._callee(escape.inlined, function.package)
         if callee is None:
-            return own
+            return None
         (fid, decl), qualifier = callee
         wanted = (escape.kind, stable_expr(_unqualified(escape.expr, qualifier)))
-        copies = [e for e in self.head.get(fid, []) if _key(e) == wanted]
-        for copy in copies:
-            found = self.find(copy, fid, depth + 1)
-            if found is not None and not found.problem:
-                return found
-        # The callee's own copy may not escape (its result stays local there): a marker
-        # on its declaration still covers it.
-        at_decl = escape._replace(path=decl.path, line=decl.line, col=0, flow=(), inlined="")
-        found = self.suppression(at_decl)
-        return found if found is not None and not found.problem else own
+        return decl, [(fid, e) for e in self.head.get(fid, []) if _key(e) == wanted]
+
+    def chains(
+        self, escape: Escape, function: FunctionId, depth: int = 0
+    ) -> tuple[tuple[Location, ...], ...]:
+        """Each way down through the inlined callees to a copy that is not inlined itself:
+        the copies' places, the outermost callee's first. () when none is known."""
+        found = self.copies(escape, function) if depth < _MAX_CALLEE_DEPTH else None
+        if found is None:
+            return ()
+        out: list[tuple[Location, ...]] = []
+        for fid, copy in found[1]:
+            here = Location(copy.path, copy.line, copy.col)
+            deeper = self.chains(copy, fid, depth + 1)
+            if deeper:
+                out.extend((here, *chain) for chain in deeper)
+            else:
+                out.append((here,))
+        return tuple(out)
 
     def _callee(
         self, inlined: str, package: str
@@ -450,6 +504,35 @@ class _Silencer:
             if display == rest and other.rsplit("/", 1)[-1] == qualifier:
                 return entry, qualifier
         return None
+
+
+class _Silencer:
+    """Finds the marker that silences an escape: its own (functions.suppression_for), or, for
+    an escape of an inlined callee, the marker on the callee's own copy of it."""
+
+    def __init__(self, suppression: Suppression, callees: _Callees) -> None:
+        self.suppression = suppression
+        self.callees = callees
+
+    def find(self, escape: Escape, function: FunctionId, depth: int = 0) -> IgnoreComment | None:
+        own = self.suppression(escape)
+        if (own is not None and not own.problem) or not escape.inlined:
+            return own
+        if depth == _MAX_CALLEE_DEPTH:
+            return own
+        found = self.callees.copies(escape, function)
+        if found is None:
+            return own
+        decl, copies = found
+        for fid, copy in copies:
+            marker = self.find(copy, fid, depth + 1)
+            if marker is not None and not marker.problem:
+                return marker
+        # The callee's own copy may not escape (its result stays local there): a marker
+        # on its declaration still covers it.
+        at_decl = escape._replace(path=decl.path, line=decl.line, col=0, flow=(), inlined="")
+        marker = self.suppression(at_decl)
+        return marker if marker is not None and not marker.problem else own
 
 
 def _unqualified(expr: str, qualifier: str) -> str:

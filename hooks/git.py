@@ -366,7 +366,7 @@ def base_commit(
     answer. `default_base` (.goescape.toml's `base`) comes after --base and pre-commit's
     refs, before the upstream."""
     head_rev = head.commit or "HEAD"
-    head_name = head.label if head.commit else "HEAD"
+    head_name = _shown(head.label) if head.commit else "HEAD"
     head_commit = git.commit_of(head_rev)
     if head_commit is None:
         return None  # an unborn branch: nothing to compare against
@@ -403,8 +403,8 @@ def base_commit(
                 if git.is_shallow()
                 else "their histories are unrelated (choose another --base)"
             )
-            raise FatalError(f"no merge base between {head_name} and {candidate}: {why}")
-        return merge_base, f"merge base of {head_name} and {candidate}"
+            raise FatalError(f"no merge base between {head_name} and {_shown(candidate)}: {why}")
+        return merge_base, f"merge base of {head_name} and {_shown(candidate)}"
     if stage_of_commit(env, head):
         # A commit hook with nothing to compare against judges the commit being made.
         return head_commit, f"{head_name} (no other branch to compare with: the commit alone)"
@@ -414,6 +414,12 @@ def base_commit(
         "`git fetch origin main:refs/remotes/origin/main`, or `fetch-depth: 0` in "
         "actions/checkout) or pass --base REF"
     )
+
+
+def _shown(ref: str) -> str:
+    """A ref as a person reads it: pre-push hands over full commit ids, shown abbreviated."""
+    full = len(ref) in (40, 64) and all(c in "0123456789abcdef" for c in ref)
+    return ref[:7] if full else ref
 
 
 def _default_candidates(refs: _Refs, origin_fetches_all: Callable[[], bool]) -> list[str]:

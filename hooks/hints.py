@@ -105,7 +105,8 @@ _MAKE = re.compile(r"make\((?P<type>.*?)(?:, (?P<sizes>.+))?\)")
 # A size the compiler can know: literals and operators only (Go 1.26 prints folded constants).
 _CONSTANT = re.compile(r"[0-9xXa-fA-F_()\s+\-*/%<>&|^]+")
 _STRING_CONVERSION = re.compile(r"\(?(string|\[\]byte|\[\]rune)\)?\(.*\)")
-_SELECTOR = re.compile(r"[\w.\[\]()*]+\.[A-Za-z_]\w*")
+# `p.M`, `s.items[0].M`, `(~r0).M` (a method value of a call's result).
+_SELECTOR = re.compile(r"[\w.\[\]()*~]+\.[A-Za-z_]\w*")
 
 
 def _reasons(escape: Escape) -> str:
@@ -186,14 +187,16 @@ def _classify_escapes(expr: str, reasons: str) -> str:
         if not reasons and not _make_size_is_constant(expr):
             return NON_CONSTANT_SIZE
         return ALLOCATION_KEPT
-    if expr.endswith("{...}") and expr.startswith(("[]", "map[")):
+    if expr.endswith(("{...}", "{}")) and expr.startswith(("[]", "map[")):
         return RETURNED_ALLOCATION if returned else ALLOCATION_KEPT
     if _SELECTOR.fullmatch(expr) and not expr.endswith(")"):
         if boxed_for_call:
             return INTERFACE_ARGUMENT
         if returned:
             return METHOD_VALUE
-        return INTERFACE if reasons else SELECTOR
+        # Stored somewhere, a boxed field (`sink = p.X`) and a method value (`fn = p.M`) have
+        # the same explanation: the hint that covers both.
+        return SELECTOR
     # Names, literals, calls, results (`~r0`), conversions to an interface: a value that
     # does not allocate by itself escapes only by being boxed.
     return INTERFACE_ARGUMENT if boxed_for_call else INTERFACE

@@ -77,13 +77,31 @@ def _printed(receiver: str, name: str) -> str:
 def bare_name(printed: str) -> str:
     """The function's or method's own name in a printed name: `Scale` for
     `util.(*Point).Scale`, `Map` for `Map[go.shape.int]`, `func1` for `F.func1`."""
+    # Type arguments may hold dots: `Map[go.shape.int]`.
+    return _without_type_args(printed).rpartition(".")[2]
+
+
+def split_name(printed: str) -> tuple[str, str, str]:
+    """(package qualifier, receiver type, name) of a printed function name, type arguments
+    dropped: `("util", "Point", "Scale")` for `util.(*Point).Scale`, `("", "", "Max")` for
+    `Max[go.shape.int]`, `("", "List", "Push")` for `(*List[go.shape.int]).Push`."""
+    plain = _without_type_args(printed)
+    if "(" in plain:
+        before, _, rest = plain.partition("(")
+        receiver, _, name = rest.partition(").")
+        return before.removesuffix("."), receiver.lstrip("*"), name
+    qualifier, _, name = plain.rpartition(".")
+    return qualifier, "", name
+
+
+def _without_type_args(printed: str) -> str:
     depth = 0
     plain = []
-    for char in printed:  # type arguments may hold dots: `Map[go.shape.int]`
+    for char in printed:
         if char == "[":
             depth += 1
         elif char == "]":
             depth -= 1
         elif depth == 0:
             plain.append(char)
-    return "".join(plain).rpartition(".")[2]
+    return "".join(plain)

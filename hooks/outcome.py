@@ -43,6 +43,9 @@ class Finding(NamedTuple):
     # Pre-commit stage: in a function the commit being made does not touch (an earlier
     # commit of the branch changed it). Reported in one line, never counted.
     earlier_commit: bool = False
+    # An escape of an inlined callee: where the callee's own copies of it are, each way down
+    # through nested inlining (outermost first). The code there is what runs at the call.
+    callee_copies: tuple[tuple[Location, ...], ...] = ()
 
     @property
     def location(self) -> Location:

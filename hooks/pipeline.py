@@ -561,12 +561,18 @@ def _gather(
 def _whole(
     compared: _Compared, findings: list[Finding], judge: _Judge, changes: list[FileChange]
 ) -> _Compared | None:
-    """`compared` read again in full when a finding is package initialisation's and files were
-    left out: its counts take in its escapes in every file. Else None. (Where it has none,
-    nothing is new in it either way: what was left out is the same at both sides.)"""
+    """`compared` read again in full when files were left out and a finding needs them: one of
+    package initialisation, whose counts take in its escapes in every file, or a new or
+    changed escape of an inlined callee, whose own copies (the way its cold path is read)
+    may be in a file left out. Else None. (Where there is none, nothing is new in what was
+    left out either way: it is the same at both sides.)"""
     from goescape.functions import INIT
+    from goescape.outcome import CHANGED, NEW
 
-    if not compared.partial or all(f.function.name != INIT for f in findings):
+    def needs(f: Finding) -> bool:
+        return f.function.name == INIT or (bool(f.escape.inlined) and f.state in (NEW, CHANGED))
+
+    if not compared.partial or not any(needs(f) for f in findings):
         return None
     read = _Reader(
         changes, compared.packages, judge.head_side, judge.base_side, judge.options, whole=True
@@ -651,7 +657,11 @@ class _Judge:
         head_side = self.head_side
         findings, summaries, warnings = comparison.compare(
             comparison.Sides(
-                compared.head, compared.base, compared.head_index, compared.base_index
+                compared.head,
+                compared.base,
+                compared.head_index,
+                compared.base_index,
+                frozenset(_diff_paths(self.changes)),
             ),
             touched=self.touched,
             added_lines={c.path: c.added_lines for c in self.changes},

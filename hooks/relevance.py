@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from goescape.functions import FunctionId
-from goescape.outcome import CHANGED, NEW, Finding
+from goescape.outcome import CHANGED, NEW, Finding, Location
 
 if TYPE_CHECKING:  # a run without a profile never loads profile.py
     from goescape.profile import ProfileTable
@@ -42,6 +42,8 @@ def annotate(
     for f in findings:
         if f.state in (NEW, CHANGED):
             wanted.setdefault(f.escape.path, set()).add((f.escape.line, f.escape.col))
+            for place in (p for chain in f.callee_copies for p in chain):
+                wanted.setdefault(place.path, set()).add((place.line, place.col))
     reasons: dict[tuple[str, int, int], str] = {}
     for path, positions in wanted.items():
         source = read(path)
@@ -65,6 +67,8 @@ def annotate(
     out = []
     for f in findings:
         cold = reasons.get((f.escape.path, f.escape.line, f.escape.col), "")
+        if not cold and f.callee_copies:
+            cold = _inlined_cold(f.callee_copies, reasons)
         hotness = None
         if table is not None:
             hotness = max(
@@ -72,6 +76,21 @@ def annotate(
             )
         out.append(f._replace(cold=cold, hotness=hotness) if cold or table else f)
     return out
+
+
+def _inlined_cold(
+    chains: tuple[tuple[Location, ...], ...], reasons: dict[tuple[str, int, int], str]
+) -> str:
+    """Why an escape an inlined callee causes at its call is cold: the callee's code that
+    makes it runs only when something fails, in every copy the callee has of it (a callee
+    with the same escape on its normal path too keeps it hot)."""
+    found = []
+    for chain in chains:
+        why = next((r for p in chain if (r := reasons.get((p.path, p.line, p.col)))), "")
+        if not why:
+            return ""
+        found.append(why)
+    return found[0]
 
 
 def _profiled(function: FunctionId, package_name: str) -> list[FunctionId]:

@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from goescape import __version__
@@ -73,11 +73,11 @@ def _headline(outcome: Outcome) -> str:
     base = f"(base {outcome.base.commit[:7]}, {outcome.base.how})"
     counted = outcome.counted()
     changed = _changed_functions(outcome)
-    if not counted and changed == 0:
+    rose = len(outcome.regressed())
+    if not counted and changed == 0 and not rose:
         return f"goescape: no changed Go functions {base}"
     what = _kinds(counted, "new") or "no new heap escapes"
     where = _plural(changed, "changed function", "changed functions")
-    rose = len(outcome.regressed())
     more = f", {_plural(rose, 'benchmark', 'benchmarks')} with more allocs/op" if rose else ""
     return f"goescape: {what} in {where}{more} {base}"
 
@@ -108,7 +108,13 @@ def _removed(outcome: Outcome) -> list[str]:
     return [f"removed {_kinds(gone)} in {name}" for name, gone in by_function.items()]
 
 
-def _how_to_accept(counted: list[Finding], where: str) -> list[str]:
+def skip_command(environ: Mapping[str, str]) -> str:
+    """The git command whose hook run the report ends by saying how to skip: pre-commit names
+    the remote only when git runs it for `git push`."""
+    return "git push" if environ.get("PRE_COMMIT_REMOTE_NAME") else "git commit"
+
+
+def _how_to_accept(counted: list[Finding], where: str, skip: str) -> list[str]:
     """The end of a failing report: how to accept an escape, and how to skip the hook once."""
     places = list(
         dict.fromkeys(f"{shown_path(f.escape.path, where)}:{f.escape.line}" for f in counted)
@@ -117,7 +123,7 @@ def _how_to_accept(counted: list[Finding], where: str) -> list[str]:
     return [
         f"to accept an escape: add `//goescape:ignore <reason>` at the end of the line it "
         f"names ({shown}) or alone on the line above",
-        "to skip goescape once: SKIP=goescape git commit ...",
+        f"to skip goescape once: SKIP=goescape {skip} ...",
     ]
 
 
@@ -259,9 +265,17 @@ def shown_with_hints(outcome: Outcome) -> list[Finding]:
     return [f for group in _entries(outcome) for f in group]
 
 
-def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: str = "") -> str:
+def render_text(
+    outcome: Outcome,
+    *,
+    explain: bool,
+    color: bool = False,
+    where: str = "",
+    skip: str = "git commit",
+) -> str:
     """The report as the user reads it, without a final newline. `color` adds ANSI codes;
-    paths are relative to `where`, the repo-relative directory goescape runs in."""
+    paths are relative to `where`, the repo-relative directory goescape runs in; `skip` is
+    the git command a failing report says how to run without the hook (skip_command)."""
     style = _Style(color)
     entries = _entries(outcome)
     counted = entries.counted
@@ -359,7 +373,7 @@ def render_text(outcome: Outcome, *, explain: bool, color: bool = False, where: 
     if tail:
         lines += ["", *tail]
     if counted:
-        lines += ["", *_how_to_accept(counted, where)]
+        lines += ["", *_how_to_accept(counted, where, skip)]
     return "\n".join(lines)
 
 
@@ -391,7 +405,8 @@ def _earlier_commits_line(outcome: Outcome) -> str:
 
 
 def _figure(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    # As `go test -bench` prints them: whole numbers in full (`:g` would give 1.80665e+07).
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
 def _benchmark_line(b: BenchmarkComparison) -> str:
@@ -473,7 +488,7 @@ def _previous_json(previous: Escape | None) -> dict[str, Any] | None:
 
 
 def render_json(outcome: Outcome) -> str:
-    """The outcome as one JSON document (format: README.md, "JSON"), without a final newline."""
+    """The outcome as one JSON document (format: docs/json.md), without a final newline."""
     counted = _sorted(outcome.counted())
     counted_set = set(counted)
     findings = _sorted(outcome.findings)

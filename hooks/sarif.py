@@ -42,6 +42,8 @@ from goescape.sarif_rules import (
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/goescape/goescape"
+# The rules' help, one heading per rule (docs/sarif.md, "Rules").
+RULES_URI = f"{INFORMATION_URI}/blob/main/docs/sarif.md"
 DEFAULT_CATEGORY = "goescape/"
 LEVELS = ("warning", "error")
 # GitHub keeps 5,000 results of a run (rejects over 25,000) and shows 1,000 steps of a path.
@@ -273,7 +275,7 @@ class _Builder:
                     help=om.MultiformatMessageString(
                         text=rule.help_text, markdown=rule.help_markdown
                     ),
-                    help_uri=f"{INFORMATION_URI}#{rule.id.lower()}-{rule.name.lower()}",
+                    help_uri=f"{RULES_URI}#{rule.id.lower()}-{rule.name.lower()}",
                     default_configuration=om.ReportingConfiguration(level=level),
                     properties=_bag(
                         {"precision": "very-high", "problem.severity": severity}, tags=TAGS
@@ -312,7 +314,7 @@ class _Builder:
                 )
             ],
             # The same value for GitHub: its own line hash would merge the escapes that share
-            # a line and lose an alert when the function moves (see README.md, "Fingerprints").
+            # a line and lose an alert when the function moves (see docs/sarif.md, "Fingerprints").
             partial_fingerprints={FINGERPRINT_KEY: fp, "primaryLocationLineHash": fp},
             properties=_bag(
                 {

@@ -1,6 +1,6 @@
 """The four SARIF rules goescape reports under, with the help text viewers show.
 
-README.md repeats every help text verbatim (a test keeps the two in step).
+docs/sarif.md repeats every help text verbatim (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from goescape.escapes import ESCAPES, LEAK, MOVED
 INDUCED = "induced"  # not an escape kind: the rule for escapes in functions the change left alone
 
 _SUPPRESS = (
-    "If the allocation is intended, write `//goescape:ignore <reason>` on the line above it "
-    "(or in the function's doc comment to cover the whole function). goescape then stops "
-    "counting it, keeps it in its own SARIF with an in-source suppression and the reason, and "
-    "leaves it out of the file uploaded to code scanning."
+    "If the allocation is intended, write `//goescape:ignore <reason>` at the end of its line "
+    "or alone on the line above it (or in the function's doc comment to cover the whole "
+    "function). goescape then stops counting it, keeps it in its own SARIF with an in-source "
+    "suppression and the reason, and leaves it out of the file uploaded to code scanning."
 )
 
 

@@ -6,6 +6,7 @@ import contextlib
 import io
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,3 +89,76 @@ def test_workflow_snippets_pass_actionlint(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _docs_pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_workflow_snippets_in_docs_pass_actionlint(tmp_path: Path) -> None:
+    """The reference pages' workflows too (the SARIF upload job, the examples they show)."""
+    from tests.test_action import tool
+
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for n, snippet in enumerate(re.findall(r"```yaml\n(.*?)```", text, re.S)):
+            if "jobs:" in snippet:
+                header = "" if re.search(r"^on:", snippet, re.M) else "on: pull_request\n"
+                (folder / f"{page.stem}{n}.yml").write_text(header + snippet, encoding="utf-8")
+    assert list(folder.iterdir())
+    proc = subprocess.run(
+        [tool("actionlint"), *sorted(str(p) for p in folder.iterdir())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Written on another branch (the performance work); checked like the others once it exists.
+PENDING = {ROOT / "docs" / "performance.md"}
+
+
+def _anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces
+    to hyphens (code spans lose their backticks)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    headings = re.findall(r"^#+ (.+)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("page", _docs_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_between_the_pages_leads_somewhere(page: Path) -> None:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    for link in links:
+        if re.match(r"[a-z]+:", link):
+            continue
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        if path in PENDING and not path.exists():
+            continue
+        assert path.exists(), f"{page.name}: {link}"
+        if anchor:
+            assert path.suffix == ".md", f"{page.name}: {link}"
+            assert anchor in _anchors(path), f"{page.name}: {link}"
+
+
+@pytest.mark.slow
+def test_the_quick_start_shows_what_the_demo_prints() -> None:
+    """The README's sample output is the demo's, as it prints it today (its commits have
+    fixed dates, so their ids do not change)."""
+    section = README[README.index("## Quick start\n") :]
+    shown = section[section.index("It prints:\n\n```\n") + len("It prints:\n\n```\n") :]
+    shown = shown[: shown.index("```")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "goescape", "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == shown

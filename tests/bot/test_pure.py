@@ -593,3 +593,20 @@ def test_sarif_words_in_comments_stay_inert(text: str) -> None:
         assert "<img" not in html
         assert re.search(r"@\w", html) is None
         assert "<!-- goescape:summary" not in html
+
+
+def test_benchmark_figures_are_printed_in_full() -> None:
+    from goescape.bot.summary import benchmarks_table
+    from goescape.sarif_read import ReportedBenchmark, ReportedMeasure
+
+    row = ReportedBenchmark(
+        "example.com/m/gz",
+        "BenchmarkRead",
+        ReportedMeasure(32, 40559, 18066500),
+        ReportedMeasure(33, 1048576, 21190400.5),
+        regressed=True,
+    )
+    assert benchmarks_table([row])[-1] == (
+        "| `example.com/m/gz BenchmarkRead` **\u2191** | 32 \u2192 33 "
+        "| 40559 \u2192 1048576 | 18066500 \u2192 21190400.5 |"
+    )

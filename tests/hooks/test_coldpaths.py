@@ -80,6 +80,24 @@ COLD_SHAPES = [
     ),
     pytest.param(
         """
+        //go:noinline
+        func ErrSyntax(msg string, offset int) *ParseError {
+        	return &ParseError{Line: offset + len(msg)}
+        }
+
+        func Decode(b []byte, cursor int) (int, error) {
+        	if len(b) == 0 {
+        		return 0, ErrSyntax(fmt.Sprintf("empty at %d", cursor), cursor)
+        	}
+        	return int(b[0]), nil
+        }
+        """,
+        # go-json's internal/errors constructors are named so (ErrSyntax, ErrExpected, ...).
+        {"&ParseError{...} escapes to heap": "", "cursor escapes to heap": "error return"},
+        id="return 0, ErrSyntax(...)",
+    ),
+    pytest.param(
+        """
         func Fatal(err error, n int) {
         	if err != nil {
         		log.Fatalf("failed after %d tries: %v", n, err)

@@ -165,6 +165,85 @@ def test_a_change_that_only_adds_failure_paths_passes(
     assert "on hot paths" not in out  # no hot-path advice for failure paths
 
 
+# An inlinable helper gains a panic path: its inlined copies are reported at the callers'
+# call sites, where the source shows no panic. Keep gains a hot escape of the same value too.
+CHECK_BASE = """
+package check
+
+var Sink any
+
+func Index(i, n int) int {
+	return i
+}
+
+func Keep(i int) int {
+	return i
+}
+"""
+
+CHECK_HEAD = """
+package check
+
+var Sink any
+
+func Index(i, n int) int {
+	if i >= n {
+		panic(i)
+	}
+	return i
+}
+
+func Keep(i int) int {
+	if i < 0 {
+		panic(i)
+	}
+	Sink = i
+	return i
+}
+"""
+
+APP_GO = """
+package app
+
+import "example.com/m/check"
+
+func Get(xs []int, i int) int {
+	return xs[check.Index(i, len(xs))]
+}
+
+func Store(i int) int {
+	return check.Keep(i)
+}
+"""
+
+
+def test_an_inlined_callees_panic_path_is_cold_at_its_call_sites(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.go_module()
+    repo.write("check/check.go", CHECK_BASE)
+    repo.write("app/app.go", APP_GO)
+    repo.commit("base")
+    repo.write("check/check.go", CHECK_HEAD)
+    code, doc = run(repo, capsys, "--fail-on-induced")
+    induced = {
+        f["function"]["display"]: f for f in doc["findings"] if f["state"] == "new" and f["induced"]
+    }
+    assert set(induced) == {"Get", "Store"}
+    # Index's copy sits in its panic only: cold at the call in Get too, with no hot advice.
+    assert induced["Get"]["message"] == "check.i escapes to heap"
+    assert induced["Get"]["inlined"] == "check.Index"
+    assert (induced["Get"]["cold"], induced["Get"]["cold_reason"]) == (True, "panic argument")
+    assert induced["Get"]["hint_category"] == "cold-path"
+    # Keep boxes i on its normal path as well: what Store's call inlines is hot.
+    assert induced["Store"]["cold"] is False
+    assert code == 1
+    assert sorted(counted(doc)) == [
+        ("Keep", "i escapes to heap"),
+        ("Store", "check.i escapes to heap"),
+    ]
+
+
 # --- hot paths from a CPU profile ------------------------------------------------------------
 
 # At head: a new escape in the hot (*Point).Spin, and one in Cold, which never runs.

@@ -190,8 +190,34 @@ mo/mo.go:55:10:     from t.A (spill) at mo/mo.go:55:10
 mo/mo.go:55:10:     from sink = t.A (assign) at mo/mo.go:55:7
 mo/mo.go:55:10: t.A escapes to heap
 """,
-        hints.INTERFACE,
+        hints.SELECTOR,
         id="1.22 t.A escapes to heap",
+    ),
+    pytest.param(
+        "(~r0).compile escapes to heap",
+        # go-json's `compile := newCompiler().compile; lastCompile = compile` (path shortened).
+        """enc/c.go:97:26: (~r0).compile escapes to heap in slowPath:
+enc/c.go:97:26:   flow: compile ← &{storage for (~r0).compile}:
+enc/c.go:97:26:     from (~r0).compile (spill) at enc/c.go:97:26
+enc/c.go:97:26:     from compile := (~r0).compile (assign) at enc/c.go:97:10
+enc/c.go:97:26:   flow: {heap} ← compile:
+enc/c.go:97:26:     from lastCompile = compile (assign) at enc/c.go:98:14
+enc/c.go:97:26: (~r0).compile escapes to heap
+""",
+        hints.SELECTOR,
+        id="1.27 (~r0).compile escapes to heap",
+    ),
+    pytest.param(
+        "map[uintptr]*StructCode{} escapes to heap",
+        # go-json: the map a struct literal holds, the struct escaping; no interface anywhere.
+        """enc/c.go:97:24: map[uintptr]*StructCode{} escapes to heap in slowPath:
+enc/c.go:97:24:   flow: {storage for &Compiler{...}} ← &{storage for map[uintptr]*StructCode{}}:
+enc/c.go:97:24:     from map[uintptr]*StructCode{} (spill) at enc/c.go:97:24
+enc/c.go:97:24:     from Compiler{...} (struct literal element) at enc/c.go:97:24
+enc/c.go:97:24: map[uintptr]*StructCode{} escapes to heap
+""",
+        hints.ALLOCATION_KEPT,
+        id="1.27 map[uintptr]*StructCode{} escapes to heap",
     ),
     pytest.param(
         "append escapes to heap",

@@ -95,3 +95,21 @@ def test_may_inline_reads_only_can_inline_lines() -> None:
     assert not inlining.may_inline([("", "TabWidth")], [text])
     assert inlining.may_inline([("", "TabWidth")], [text, "x.go:1:6: can inline TabWidth"])
     assert not inlining.may_inline([], [text, "x.go:1:6: can inline TabWidth"])
+
+
+@pytest.mark.parametrize(
+    ("printed", "parts"),
+    [
+        ("TabWidth", ("", "", "TabWidth")),
+        ("util.TabWidth", ("util", "", "TabWidth")),
+        ("(*Point).Scale", ("", "Point", "Scale")),
+        ("geom.Point.Add", ("geom.Point", "", "Add")),
+        ("util.(*Point).Scale", ("util", "Point", "Scale")),
+        ("Max[go.shape.int]", ("", "", "Max")),
+        ("(*List[go.shape.int]).Push", ("", "List", "Push")),
+        ("Map[go.shape.struct { X int },go.shape.func() int]", ("", "", "Map")),
+        ("F.func1", ("F", "", "func1")),
+    ],
+)
+def test_split_name(printed: str, parts: tuple[str, str, str]) -> None:
+    assert inlining.split_name(printed) == parts

@@ -288,6 +288,37 @@ def test_a_commit_is_judged_by_what_it_touches(go_repo: GitRepo, hook_repo: Hook
     assert "earlier commits" not in pushed.output
 
 
+def test_git_push_runs_the_hook_and_says_how_to_skip_it(
+    configured: GitRepo, hook_repo: HookRepo, tmp_path: Path
+) -> None:
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    configured.git("remote", "add", "origin", str(origin))
+    configured.git("push", "-q", "-u", "origin", "main")
+    installed = pre_commit(configured.path, hook_repo, "install", "-t", "pre-push")
+    assert installed.code == 0, installed.output
+    configured.git("checkout", "-q", "-b", "feature")
+    configured.write("geom/point.go", ADD_ESCAPES)
+    configured.commit("escape")
+
+    pushed = run(configured.path, hook_repo, "git", "push", "-u", "origin", "feature")
+    assert pushed.code != 0, pushed.output
+    assert f"{ADD_FINDING}   (0 -> 1 heap escapes)" in pushed.output
+    # pre-push hands over commit ids: the report names them as git abbreviates them.
+    main = configured.git("rev-parse", "main").strip()
+    head = configured.head()
+    assert f"(base {main[:7]}, merge base of {head[:7]} and {main[:7]})" in pushed.output
+    assert "to skip goescape once: SKIP=goescape git push ...\n" in pushed.output
+    assert "git commit" not in pushed.output
+    assert configured.git("ls-remote", "origin", "feature") == ""
+
+    skipped = run(
+        configured.path, hook_repo, "env", "SKIP=goescape", "git", "push", "-q", "origin", "feature"
+    )
+    assert skipped.code == 0, skipped.output
+    assert configured.git("ls-remote", "origin", "feature").split()[0] == head
+
+
 def test_the_hook_reads_the_repository_configuration(
     configured: GitRepo, hook_repo: HookRepo
 ) -> None:
@@ -311,8 +342,8 @@ def test_the_readme_pins_the_hook_with_autoupdate(go_repo: GitRepo, hook_repo: H
     """No release is tagged yet: the README's `rev: ""` and `pre-commit autoupdate
     --bleeding-edge` give a configuration naming the newest commit, which then installs."""
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    install = readme[readme.index("## Install\n") :]
-    (snippet,) = re.findall(r"```yaml\n(.*?)```", install[: install.index("\n## ", 1)], re.S)
+    section = readme[readme.index("## The pre-commit hook\n") :]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section[: section.index("\n## ", 1)], re.S)
     config = yaml.safe_load(snippet)
     assert config["repos"][0]["rev"] == ""
     url = config["repos"][0]["repo"]

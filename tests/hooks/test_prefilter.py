@@ -220,3 +220,34 @@ def test_package_initialisation_is_counted_in_every_file_when_a_change_reaches_i
     assert (finding["path"], finding["function"]["display"]) == ("geom/vars.go", "init")
     assert (finding["before"], finding["after"]) == (2, 3)
     assert code == 1  # mk's own new escape
+
+
+@pytest.mark.slow
+def test_an_inlined_callees_copy_in_a_file_printing_the_same_still_tells_a_cold_path(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str], any_go: Path
+) -> None:
+    """A new call of index, whose own copy of the escape is on its panic path in a file the
+    change does not name: the escape at the call is cold too (read through that copy)."""
+    repo.go_module()
+    repo.write(
+        "geom/check.go",
+        """
+        package geom
+
+        func index(i, n int) int {
+        	if i >= n {
+        		panic(i)
+        	}
+        	return i
+        }
+        """,
+    )
+    repo.write("geom/use.go", "package geom\n\nfunc Use() {}\n")
+    repo.commit("base")
+    get = "func Get(xs []int, i int) int { return xs[index(i, len(xs))] }\n"
+    repo.write("geom/use.go", "package geom\n\nfunc Use() {}\n\n" + get)
+    code, doc = run(repo, capsys)
+    [finding] = [f for f in doc["findings"] if f["state"] == "new"]
+    assert (finding["function"]["display"], finding["inlined"]) == ("Get", "index")
+    assert (finding["cold"], finding["cold_reason"]) == (True, "panic argument")
+    assert code == 0

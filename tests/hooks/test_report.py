@@ -15,6 +15,8 @@ from goescape.outcome import (
     NEW,
     UNCHANGED,
     BaseChoice,
+    BenchmarkComparison,
+    BenchmarkMeasure,
     Finding,
     FunctionSummary,
     Location,
@@ -719,3 +721,30 @@ def test_escapes_of_earlier_commits_are_one_line() -> None:
         "earlier commits: 2 new heap escapes in Describe, Alloc, which this commit does not "
         "touch (not counted here; pre-push and CI judge the whole branch)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "line"),
+    [
+        pytest.param(
+            BenchmarkMeasure(32, 40559, 18066500),
+            BenchmarkMeasure(33, 40575, 21190400),
+            "example.com/esc/geom BenchmarkRead: 32 -> 33 allocs/op, 40559 -> 40575 B/op, "
+            "18066500 -> 21190400 ns/op   (allocs/op rose)",
+            id="figures as go test prints them, never 1.80665e+07",
+        ),
+        pytest.param(
+            BenchmarkMeasure(0, 0, 12.5),
+            BenchmarkMeasure(0, 1048576, 160.4),
+            "example.com/esc/geom BenchmarkRead: 0 -> 0 allocs/op, 0 -> 1048576 B/op, "
+            "12.5 -> 160.4 ns/op",
+            id="fractions of a nanosecond, a megabyte per op",
+        ),
+    ],
+)
+def test_benchmark_lines(base: BenchmarkMeasure, head: BenchmarkMeasure, line: str) -> None:
+    bench = BenchmarkComparison(GEOM_PKG, "BenchmarkRead", base, head)
+    text = render_text(_outcome([], [])._replace(benchmarks=(bench,)), explain=False)
+    assert line in text.splitlines()
+    # A rise fails the run even when no function changed (a constant did): never "no changed".
+    assert text.startswith("goescape: no changed Go functions") != bench.regressed

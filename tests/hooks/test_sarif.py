@@ -479,10 +479,25 @@ def test_git_source_reads_commits_and_the_working_tree(repo: GitRepo) -> None:
 
 
 def test_docs_carry_every_rules_help() -> None:
-    docs = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parents[2] / "docs" / "sarif.md").read_text(encoding="utf-8")
     for rule in RULES:
-        assert f"### {rule.id} {rule.name}" in docs
+        assert f"\n### {rule.id} {rule.name}\n" in docs
+        assert rule.short in docs
+        assert rule.full in docs
         assert rule.help_markdown in docs
+
+
+def test_each_rules_help_uri_names_its_heading_in_the_docs() -> None:
+    """helpUri is the rule's heading in docs/sarif.md on GitHub: the file, and the anchor
+    GitHub derives from the heading (lower case, spaces to hyphens)."""
+    root = Path(__file__).parents[2]
+    for rule in run_of()["tool"]["driver"]["rules"]:
+        page, _, anchor = rule["helpUri"].partition("#")
+        prefix = "https://github.com/goescape/goescape/blob/main/"
+        assert page.startswith(prefix), page
+        text = (root / page.removeprefix(prefix)).read_text(encoding="utf-8")
+        assert f"\n### {rule['id']} {rule['name']}\n" in text
+        assert anchor == f"{rule['id']} {rule['name']}".lower().replace(" ", "-")
 
 
 def test_a_changed_escape_is_updated_with_its_previous_expression() -> None:

@@ -312,6 +312,127 @@ def test_new_package_is_all_new(geom: GitRepo, capsys: pytest.CaptureFixture[str
     assert doc["functions"][0]["new_function"] is True
 
 
+GENERIC = """
+package geom
+
+var Last any
+
+func Max[T int | float64](a, b T) T {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+type Stack[T any] struct{ items []T }
+
+func (s *Stack[T]) Push(v T) {
+	s.items = append(s.items, v)
+}
+
+type Box[T any] struct{ v T }
+
+func (b Box[T]) Keep() {
+	Last = b
+}
+
+// Function values make the compiler build the instantiations' own wrappers.
+var MaxInt, Push, Keep = Max[int], (*Stack[float64]).Push, Box[string].Keep
+"""
+
+
+def test_a_generic_functions_escape_is_reported_once(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str], any_go: Path
+) -> None:
+    # Each instantiation's wrapper repeats the body's escapes at the declaration, via an
+    # inlined call of the body: the same allocation, not a second one.
+    geom.write("geom/generic.go", GENERIC)
+    geom.commit("generic")
+    geom.write(
+        "geom/generic.go",
+        GENERIC.replace("\tif a > b {", "\tLast = a\n\tif a > b {")
+        .replace("\ts.items = append", "\tLast = v\n\ts.items = append")
+        .replace("\tLast = b\n", "\tLast = b\n\tLast = b.v\n"),
+    )
+    code, doc = goescape(geom, capsys)
+    assert code == 1
+    assert new_escapes(doc) == [
+        ("geom/generic.go", 6, "Max", "a escapes to heap"),
+        ("geom/generic.go", 16, "(*Stack[T]).Push", "v escapes to heap"),
+        ("geom/generic.go", 24, "Box[T].Keep", "b.v escapes to heap"),
+    ]
+    # One more escape each (Go >= 1.25 also reports Push's append, at both sides).
+    assert {(f["function"]["name"], f["after"] - f["before"]) for f in doc["functions"]} == {
+        ("Max", 1),
+        ("Push", 1),
+        ("Keep", 1),
+    }
+
+
+NAMES = """
+package geom
+
+import "fmt"
+
+var kept *Point
+
+func Describe(p Point) string {
+	s := fmt.Sprint(p.X, p.Y)
+	return s
+}
+
+func Keep(p Point) *Point {
+	q := p
+	return &q
+}
+"""
+
+
+def test_a_renamed_function_keeps_its_escapes(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom.write("geom/names.go", NAMES)
+    geom.commit("names")
+    # Describe renamed, with one more escape further down; Keep deleted.
+    geom.write(
+        "geom/names.go",
+        NAMES.replace("func Describe(p Point)", "func Label(p Point)")
+        .replace("\treturn s\n", "\tkept = &p\n\treturn s\n")
+        .replace("func Keep(p Point) *Point {\n\tq := p\n\treturn &q\n}\n", ""),
+    )
+    code, doc = goescape(geom, capsys)
+    assert code == 1
+    assert new_escapes(doc) == [("geom/names.go", 7, "Label", "moved to heap: p")]
+    assert by_state(doc, "unchanged") == [
+        ("geom/names.go", 8, "p.X escapes to heap"),
+        ("geom/names.go", 8, "p.Y escapes to heap"),
+    ]
+    assert by_state(doc, "absent") == [("geom/names.go", 13, "moved to heap: q")]
+    functions = {f["function"]["name"]: f for f in doc["functions"]}
+    assert (functions["Label"]["new_function"], functions["Label"]["before"]) == (False, 2)
+    assert (functions["Keep"]["changed"], functions["Keep"]["after"]) == (True, 0)
+    assert doc["summary"]["removed"] == 1
+
+
+def test_a_function_replaced_by_another_is_new(
+    geom: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom.write("geom/names.go", NAMES)
+    geom.commit("names")
+    geom.write(
+        "geom/names.go",
+        NAMES.replace(
+            "func Keep(p Point) *Point {\n\tq := p\n\treturn &q\n}\n",
+            "func Copy(p Point) *Point {\n\tr := new(Point)\n\t*r = p\n\treturn r\n}\n",
+        ),
+    )
+    code, doc = goescape(geom, capsys)
+    assert code == 1
+    # Keep's declaration line became Copy's, but Copy's body is another one: not a rename.
+    assert new_escapes(doc) == [("geom/names.go", 13, "Copy", "new(Point) escapes to heap")]
+    assert by_state(doc, "absent") == [("geom/names.go", 13, "moved to heap: q")]
+
+
 def test_edit_that_keeps_escapes(geom: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     escaping = POINT.replace(") Point {", ") *Point {").replace("return r", "return &r")
     geom.write("geom/point.go", escaping)
