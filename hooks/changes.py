@@ -375,3 +375,10 @@ def parse_patch(patch: str) -> PatchLines:
             new_left -= 1
             old_left -= 1
     return PatchLines(frozenset(added), frozenset(context))
+
+
+def diff_paths(changes: Iterable[FileChange]) -> list[str]:
+    """Every path a diff names: both sides of renames, deleted and binary files too."""
+    changes = list(changes)
+    paths = [c.path for c in changes] + [c.old_path for c in changes if c.old_path]
+    return list(dict.fromkeys(paths))

@@ -17,13 +17,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from goescape import process
 from goescape.background import Pending
-
-if TYPE_CHECKING:
-    from goescape import prestart
 from goescape.errors import FatalError
 
 # `-m` prints the escapes and the inlining decisions; `-m=2` explains each escape too (the
@@ -187,18 +184,18 @@ class Session:
             return early  # the same command, already running
         return self._start(cmd, build.module_dir, group=False)
 
-    def adopt(self, early: prestart.Early) -> None:
+    def adopt(self, proc: subprocess.Popen[bytes], cmd: tuple[str, ...], module_dir: str) -> None:
         """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
         leads a process group of its own, so that stopping it stops the compiler too."""
         control = Control(group=True)
-        control.started(early.proc)
+        control.started(proc)
         self._controls.append(control)
-        pending = Pending(self._finish, early.proc)
+        pending = Pending(self._finish, proc)
         self._running.append(pending)
-        cwd = Path(early.module_dir)
-        running = Running(pending, cwd, self._stand_ins, early.cmd, self._env, control)
-        self._prestarted[(early.cmd, cwd)] = running
+        cwd = Path(module_dir)
+        running = Running(pending, cwd, self._stand_ins, cmd, self._env, control)
+        self._prestarted[(cmd, cwd)] = running
 
     @staticmethod
     def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:

@@ -14,18 +14,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from goescape import git, modules
+from goescape import git, matters, modules, reading
 from goescape.background import Pending
-from goescape.changes import FileChange, parse_diff
+from goescape.changes import FileChange, diff_paths, parse_diff
 from goescape.errors import FatalError
 from goescape.modules import Package
 from goescape.options import FLOWS_ALL, FLOWS_SHOWN, Options
 from goescape.sides import Side, Worktree
 
 if TYPE_CHECKING:
-    from goescape import attribution, builds, compiler, escapes, profile
+    from goescape import builds, compiler
     from goescape.functions import FunctionId
-    from goescape.modules import Module
     from goescape.outcome import (
         BaseChoice,
         BenchmarkComparison,
@@ -85,7 +84,7 @@ class _Compiles:
         go = early[0].cmd[0]
         self.session = stack.enter_context(compiler.Session(go, early[0].folder))
         for started in early:
-            self.session.adopt(started)
+            self.session.adopt(started.proc, started.cmd, started.module_dir)
 
     def open(self, go: str) -> compiler.Session:
         from goescape import compiler
@@ -142,7 +141,7 @@ def _analyse(
     base = BaseChoice(*chosen)
     changes = parse_diff(diffing.result())
     if base_differing is None:
-        base_differing = Pending.done(_diff_paths(changes))
+        base_differing = Pending.done(diff_paths(changes))
     untracked = listing_untracked.result()
     if not head.commit:
         changes += [_untracked_change(repo.root, p) for p in untracked if p.endswith(".go")]
@@ -192,13 +191,13 @@ def _analyse(
         ]
         commit_touched = set(_changed_functions(commit_changes, head_side, options)[0])
 
-    ranking = _choose_profile(options, cwd, repo, head_side, packages, untracked)
-    reading: Pending[ProfileTable] | None = None
+    ranking = matters.choose_profile(options, cwd, repo, head_side, packages, untracked)
+    profile_reading: Pending[ProfileTable] | None = None
     if ranking is not None:
         from goescape import profile
 
-        reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
-    pgo = _pgo(ranking, options, packages)
+        profile_reading = Pending(profile.read, ranking.path, go, use_cache=options.use_cache)
+    pgo = matters.pgo(ranking, options, packages)
     many = len(packages) != 1
     progress(f"compiling {len(packages)} package{'s' * many} at base and head")
     if early is not None and packages == likely and not pgo:
@@ -225,18 +224,20 @@ def _analyse(
         repo, base.commit, frozenset(base_differing.result()) | frozenset(untracked), worktree
     )
     build.start_base(base_side, asking_toolchain.result())
-    compared = _gather(build, touched, changes, packages, head_side, base_side, options, progress)
-    table = reading.result() if reading is not None else None
+    compared = reading.gather(
+        build, touched, changes, packages, head_side, base_side, options, progress
+    )
+    table = profile_reading.result() if profile_reading is not None else None
     judge = _Judge(touched, changes, head_side, base_side, options, build.goroot, table)
     judge.commit_touched = commit_touched
     findings, summaries, warnings = judge(compared)
-    whole = _whole(compared, findings, judge, changes)
+    whole = reading.whole(compared, findings, changes, head_side, base_side, options)
     if whole is not None:
         compared = whole
         findings, summaries, warnings = judge(compared)
     if options.flows == FLOWS_SHOWN:
         draft = judge.outcome(base, head, repo.root, "", (findings, summaries, warnings))
-        explained = _explain(compared, judge, build, draft, progress)
+        explained = reading.explain(compared, build, draft, options, head_side, progress)
         if explained is not None:
             compared = explained
             findings, summaries, warnings = judge(compared)
@@ -254,7 +255,7 @@ def _analyse(
     measured: list[BenchmarkComparison] = []
     if options.bench is not None:
         progress("running benchmarks at base and head")
-        measured, noted = _benchmarks(
+        measured, noted = matters.benchmarks(
             session, options, repo.root, packages, head_side, base_side, pgo
         )
         warnings += noted
@@ -417,212 +418,12 @@ def _empty(
     )
 
 
-def _diff_paths(changes: Iterable[FileChange]) -> list[str]:
-    """Every path a diff names: both sides of renames, deleted and binary files too."""
-    changes = list(changes)
-    paths = [c.path for c in changes] + [c.old_path for c in changes if c.old_path]
-    return list(dict.fromkeys(paths))
-
-
 def _untracked_change(root: Path, path: str) -> FileChange:
     try:
         lines = (root / path).read_bytes().count(b"\n") + 1
     except OSError:
         lines = 0
     return FileChange(path, None, "A", frozenset(range(1, lines + 1)), frozenset())
-
-
-class _Compared(NamedTuple):
-    """Both sides' escapes, by function, and what the comparison needs besides."""
-
-    head: list[_Attributed]
-    base: list[_Attributed]
-    head_index: attribution.Declarations  # read as asked for
-    base_index: attribution.Declarations
-    packages: dict[str, Package]  # every package compared: the changed ones, their callers
-    broken: str  # the module whose base does not compile (--allow-broken-base), or ""
-    unreached: list[Skipped]  # callers that do not compile at one side
-    rounds: tuple[builds.Builds, ...]  # the callers' compiles
-    # Each round's compiler output (head, base) and its packages, as the compiler printed it.
-    texts: tuple[tuple[str, str, dict[str, Package]], ...]
-    partial: bool  # files printing the same at both sides were left out (prefilter.py)
-    head_read: str  # what was read of the head side's output, all rounds
-
-
-_Attributed = tuple["FunctionId", "escapes.Escape"]
-
-
-class _Reader:
-    """Parse both sides' compiler output and attribute each escape to its function, without
-    the files that print the same at both sides (prefilter.py) unless told `whole`."""
-
-    def __init__(
-        self,
-        changes: list[FileChange],
-        packages: Mapping[str, Package],
-        head_side: Side,
-        base_side: Side,
-        options: Options,
-        *,
-        whole: bool,
-    ) -> None:
-        self.head_side = head_side
-        self.base_side = base_side
-        # Explanations are read here only when every finding carries one (explanations.py).
-        self.flows = options.flows == FLOWS_ALL
-        self.keep = None if whole else _Keep(changes, packages, head_side)
-
-    def __call__(
-        self, head_text: str, base_text: str, where: Mapping[str, Package]
-    ) -> tuple[list[_Attributed], list[_Attributed], bool, str]:
-        from goescape import attribution, escapes, prefilter
-
-        left_out = 0
-        if self.keep is not None:
-            head_text, base_text, left_out = prefilter.differing(head_text, base_text, self.keep)
-        head, base = (
-            attribution.attribute(escapes.parse(text, flows=self.flows), where, side)
-            for text, side in ((head_text, self.head_side), (base_text, self.base_side))
-        )
-        return head, base, left_out > 0, head_text
-
-
-def _gather(
-    compiles: builds.Builds,
-    touched: Mapping[FunctionId, str],
-    changes: list[FileChange],
-    packages: Mapping[str, Package],
-    head_side: Side,
-    base_side: Side,
-    options: Options,
-    progress: Callable[[str], None],
-) -> _Compared:
-    """The escapes of both sides once their compiler output is in, with those of the
-    packages the changed functions are inlined into."""
-    from goescape import attribution, callers
-    from goescape.functions import INIT
-
-    # Package initialisation is one function across files: its escapes in a file that did
-    # not change count too when it did (see _whole for when a change reaches it).
-    whole = any(f.name == INIT for f in touched)
-    read = _Reader(changes, packages, head_side, base_side, options, whole=whole)
-    # What does not need the compiler's answer is done while it works: the changed files'
-    # base side parsed, the changed functions' declarations found at both sides.
-    head_index = attribution.declarations(packages.values(), head_side, options.tests)
-    base_index = attribution.declarations(packages.values(), base_side, options.tests)
-    for path in _diff_paths(changes):
-        if path.endswith(".go"):
-            base_side.parsed(path)
-    for function in touched:
-        head_index.get(function)
-        base_index.get(function)
-    # The head side's errors come first, as the user's own code matters most.
-    head_text = compiles.head_text()
-    base_text, broken = compiles.base_text()
-    head_escapes, base_escapes, partial, head_read = read(head_text, base_text, packages)
-    texts = [(head_text, base_text, dict(packages))]
-    reach = callers.follow(
-        compiles, head_text, base_text, touched, packages, head_side, base_side, progress
-    )
-    if reach is None:
-        return _Compared(
-            head_escapes,
-            base_escapes,
-            head_index,
-            base_index,
-            dict(packages),
-            broken,
-            [],
-            (),
-            tuple(texts),
-            partial,
-            head_read,
-        )
-    more = reach.packages
-    head_more, base_more, partial_more, read_more = read(reach.head_text, reach.base_text, more)
-    texts.append((reach.head_text, reach.base_text, dict(more)))
-    head_index.add(more.values())
-    base_index.add(more.values())
-    return _Compared(
-        head_escapes + head_more,
-        base_escapes + base_more,
-        head_index,
-        base_index,
-        {**packages, **more},
-        broken,
-        reach.skipped,
-        reach.rounds,
-        tuple(texts),
-        partial or partial_more,
-        f"{head_read}\n{read_more}",
-    )
-
-
-def _whole(
-    compared: _Compared, findings: list[Finding], judge: _Judge, changes: list[FileChange]
-) -> _Compared | None:
-    """`compared` read again in full when files were left out and a finding needs them: one of
-    package initialisation, whose counts take in its escapes in every file, or a new or
-    changed escape of an inlined callee, whose own copies (the way its cold path is read)
-    may be in a file left out. Else None. (Where there is none, nothing is new in what was
-    left out either way: it is the same at both sides.)"""
-    from goescape.functions import INIT
-    from goescape.outcome import CHANGED, NEW
-
-    def needs(f: Finding) -> bool:
-        return f.function.name == INIT or (bool(f.escape.inlined) and f.state in (NEW, CHANGED))
-
-    if not compared.partial or not any(needs(f) for f in findings):
-        return None
-    read = _Reader(
-        changes, compared.packages, judge.head_side, judge.base_side, judge.options, whole=True
-    )
-    head: list[_Attributed] = []
-    base: list[_Attributed] = []
-    for head_text, base_text, where in compared.texts:
-        more_head, more_base, _, _ = read(head_text, base_text, where)
-        head += more_head
-        base += more_base
-    head_read = "\n".join(head_text for head_text, _, _ in compared.texts)
-    return compared._replace(head=head, base=base, partial=False, head_read=head_read)
-
-
-class _Keep:
-    """prefilter's `keep`: whether the lines of a file the compiler printed (relative to its
-    module) are read even when they are the same at both sides. A changed file's always are
-    (its functions are compared in full); so are those of a file with a `//goescape:ignore`
-    marker, which may silence a copy of an inlined callee's escape (comparison's silencer)."""
-
-    def __init__(
-        self, changes: Iterable[FileChange], packages: Mapping[str, Package], side: Side
-    ) -> None:
-        self.changed = {posixpath.basename(p) for p in _diff_paths(changes)}
-        self.roots = sorted({p.module.root for p in packages.values()})
-        self.side = side
-
-    def __call__(self, printed: str) -> bool:
-        if posixpath.basename(printed) in self.changed:
-            return True
-        top = self.side.repo.root
-        if posixpath.isabs(printed):
-            inside = _inside(printed, top)
-            if inside is None:
-                return False  # GOROOT, the module cache: no function of the repository
-            candidates = [inside]
-        else:
-            candidates = [posixpath.normpath(posixpath.join(r, printed)) for r in self.roots]
-        for path in candidates:
-            data = self.side.peek(path)
-            if data is not None:
-                return b"goescape:" in data
-        return True  # not found from here: read it, as before
-
-
-def _inside(path: str, root: Path) -> str | None:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return None
 
 
 class _Judge:
@@ -649,7 +450,7 @@ class _Judge:
         self.commit_touched: set[FunctionId] | None = None
 
     def __call__(
-        self, compared: _Compared
+        self, compared: reading.Compared
     ) -> tuple[list[Finding], list[FunctionSummary], list[str]]:
         from goescape import attribution, comparison
         from goescape.changes import LineMap
@@ -661,7 +462,7 @@ class _Judge:
                 compared.base,
                 compared.head_index,
                 compared.base_index,
-                frozenset(_diff_paths(self.changes)),
+                frozenset(diff_paths(self.changes)),
             ),
             touched=self.touched,
             added_lines={c.path: c.added_lines for c in self.changes},
@@ -672,7 +473,7 @@ class _Judge:
                 {"head": head_side, "base": self.base_side}, self.goroot
             ),
         )
-        findings = _relevance(findings, head_side, self.table)
+        findings = matters.relevance(findings, head_side, self.table)
         if self.commit_touched is not None:
             from goescape import scope
 
@@ -757,164 +558,3 @@ def _likely_packages(
         package = Package(module, directory, modules.import_path(module, directory))
         packages.setdefault(directory, package)
     return packages or None
-
-
-def _explain(
-    compared: _Compared,
-    judge: _Judge,
-    first: builds.Builds,
-    draft: Outcome,
-    progress: Callable[[str], None],
-) -> _Compared | None:
-    """For a text report, the head side's escapes with the compiler's explanation (-m=2) of
-    those it needs (explanations.wanted); None when it needs none (the common run: nothing
-    new). The head compile's own text has them when it was asked for -m=2; else the head
-    side is compiled again."""
-    from goescape import attribution, escapes, explanations
-
-    wanted = explanations.wanted(
-        draft,
-        explain=judge.options.explain,
-        head_side=judge.head_side,
-        packages=compared.packages.values(),
-    )
-    if not wanted:
-        return None
-    # The escapes wanted are in files that were read (those the change names, or that
-    # print differently at base): the rest of the text need not be looked at again.
-    text = compared.head_read
-    if not first.head_explained:
-        progress(f"explaining {len(wanted)} escape{'s' * (len(wanted) != 1)} (-m=2)")
-        running = [compiles.start_explained_head() for compiles in (first, *compared.rounds)]
-        text = "\n".join(first.explained_text(r) for r in running)
-    # Each explanation is printed at its escape's position: only those lines are read, but
-    # for an escape of an inlined callee, whose marker may be on the callee's own copy.
-    inlined = any(f.escape.inlined for f in wanted)
-    lines = None if inlined else {f.escape.line for f in wanted}
-    flows = {
-        (function, escape.kind, escape.expr, escape.path, escape.line, escape.col): escape.flow
-        for function, escape in attribution.attribute(
-            escapes.parse(text, lines), compared.packages, judge.head_side
-        )
-        if escape.flow
-    }
-    head = [
-        (f, e._replace(flow=flows.get((f, e.kind, e.expr, e.path, e.line, e.col), e.flow)))
-        for f, e in compared.head
-    ]
-    return compared._replace(head=head)
-
-
-# --- does it matter: profiles, cold paths, benchmarks (docs/cold-and-hot.md) ---------------
-
-
-def _choose_profile(
-    options: Options,
-    cwd: Path,
-    repo: git.Git,
-    head_side: Side,
-    packages: Mapping[str, Package],
-    untracked: list[str],
-) -> profile.Chosen | None:
-    listed: list[str] = []
-    if options.profile is None:
-        listed = repo.pgo_files(untracked)
-        if not listed and not options.pgo:
-            return None  # the common case: nothing more to load or ask
-    from goescape import profile
-
-    def is_main(directory: str) -> bool:
-        files = head_side.go_files(directory)
-        return any(
-            _package_clause(head_side, p) == "main" for p in files if modules.buildable(p, False)
-        )
-
-    return profile.choose(
-        options.profile,
-        options.pgo,
-        cwd,
-        repo.root,
-        (p.module for p in packages.values()),
-        listed,
-        lambda path: modules.find_module(path, head_side.read),
-        is_main,
-    )
-
-
-def _package_clause(side: Side, path: str) -> str:
-    gofile = side.parsed(path)
-    return gofile.package if gofile is not None else ""
-
-
-def _pgo(
-    ranking: profile.Chosen | None, options: Options, packages: Mapping[str, Package]
-) -> dict[Module, tuple[str, str]]:
-    """Per module, the `-pgo=` value of both sides' builds and its cache-key part."""
-    if ranking is not None:
-        return {m: (path, ranking.digest) for m, path in ranking.pgo.items()}
-    if options.profile == "none":
-        # No default.pgo from go itself either (it applies one to a main package's build).
-        return {p.module: ("off", "off") for p in packages.values()}
-    return {}
-
-
-def _relevance(
-    findings: list[Finding], head_side: Side, table: ProfileTable | None
-) -> list[Finding]:
-    from goescape.outcome import CHANGED, NEW
-
-    if table is None and not any(f.state in (NEW, CHANGED) for f in findings):
-        return findings
-    from goescape import relevance
-
-    def span(path: str, line: int) -> tuple[int, int] | None:
-        gofile = head_side.parsed(path)
-        for decl in reversed(gofile.functions if gofile is not None else ()):
-            if decl.start_line <= line <= decl.end_line:
-                return decl.start_line, decl.end_line
-        return None
-
-    return relevance.annotate(
-        findings, head_side.read, lambda path: _package_clause(head_side, path), table, span
-    )
-
-
-def _benchmarks(
-    session: compiler.Session,
-    options: Options,
-    root: Path,
-    packages: Mapping[str, Package],
-    head_side: Side,
-    base_side: Side,
-    pgo: Mapping[Module, tuple[str, str]],
-) -> tuple[list[BenchmarkComparison], list[str]]:
-    from goescape import benchmarks, sides
-
-    targets = []
-    for directory, package in sorted(packages.items()):
-        module_dir = root / package.module.root
-        targets.append(
-            benchmarks.Target(
-                module_dir,
-                modules.package_dir(package.module, directory),
-                package.import_path,
-                root / directory,
-            )
-        )
-    # One profile serves all modules' benchmarks: several modules with different default.pgo
-    # files are rare, and the figures compared are allocations.
-    value = next(iter(pgo.values()), ("", ""))[0]
-
-    def side(overlay: Mapping[str, bytes | None]) -> benchmarks.SideBuild:
-        return benchmarks.SideBuild(overlay, options.tags, value)
-
-    return benchmarks.run(
-        session,
-        targets,
-        {
-            "base": side(sides.overlay(base_side, root)),
-            "head": side(sides.overlay(head_side, root)),
-        },
-        options.bench or ".",
-        options.bench_time,
-    )

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from goescape import compiler, git, pipeline
-from goescape.changes import git_diff_args, parse_diff
+from goescape import compiler, git
+from goescape.changes import diff_paths, git_diff_args, parse_diff
 
 from tests.gitrepo import GitRepo
 
@@ -44,7 +44,7 @@ def test_the_diffs_paths_are_the_files_differing_from_the_working_tree(repo: Git
     base = repo.head()
 
     diff = subprocess.run(git_diff_args(base), cwd=repo.path, capture_output=True, check=True)
-    folded = pipeline._diff_paths(parse_diff(diff.stdout.decode("utf-8", "surrogateescape")))
+    folded = diff_paths(parse_diff(diff.stdout.decode("utf-8", "surrogateescape")))
     expected = git.Git(repo.path).differing_paths(base)
     assert sorted(folded) == sorted(expected)
     assert {"ren.go", "renamed.go", "del.go", "tc.go", "ita.go", "ta\tb.go"} <= set(folded)
