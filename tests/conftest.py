@@ -4,9 +4,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from goescape import process
 
 from tests.gitrepo import GitRepo, project_snapshot
 
@@ -80,3 +83,19 @@ def project_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("clone") / "goescape"
     subprocess.run(["git", "clone", "-q", str(snapshot.path), str(target)], check=True)
     return target
+
+
+@pytest.fixture
+def go_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The compiles goescape starts (run for real), in order: those a run starts, and those
+    the command line starts before it (prestart.py)."""
+    started: list[list[str]] = []
+    real = process.start
+
+    def recording(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        if len(cmd) > 1 and cmd[1] == "build" and any(a.startswith("-gcflags=") for a in cmd):
+            started.append(list(cmd))
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr(process, "start", recording)
+    return started

@@ -4,13 +4,11 @@ compiled too, at base and head, and only then."""
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from goescape import callers, git, process
+from goescape import callers, git
 from goescape.cli import main
 from goescape.modules import Module, Package
 from goescape.sides import Side
@@ -124,22 +122,6 @@ def layered(repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> G
     repo.write("other/other.go", OTHER)
     repo.commit("base")
     return repo
-
-
-@pytest.fixture
-def go_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The go build commands goescape starts (run for real), in order: those a run starts,
-    and those the command line starts before it (prestart.py)."""
-    started: list[list[str]] = []
-    real = process.start
-
-    def recording(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        if len(cmd) > 1 and cmd[1] == "build":
-            started.append(list(cmd))
-        return real(cmd, **kwargs)
-
-    monkeypatch.setattr(process, "start", recording)
-    return started
 
 
 def targets(cmd: list[str]) -> list[str]:

@@ -6,13 +6,9 @@ which carries every explanation), while a run that shows nothing new compiles on
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from goescape import process
 from goescape.cli import main
 
 from tests.gitrepo import GitRepo
@@ -81,22 +77,6 @@ CHANGES = {
         ("func Show(", "func UseBox() *int { return newBox(1) }\n\nfunc Show("),
     ],
 }
-
-
-@pytest.fixture
-def go_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The go build commands goescape starts (run for real), in order: those a run starts,
-    and those the command line starts before it (prestart.py)."""
-    started: list[list[str]] = []
-    real = process.start
-
-    def recording(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        if len(cmd) > 1 and cmd[1] == "build" and any(a.startswith("-gcflags=") for a in cmd):
-            started.append(list(cmd))
-        return real(cmd, **kwargs)
-
-    monkeypatch.setattr(process, "start", recording)
-    return started
 
 
 @pytest.fixture
