@@ -39,7 +39,7 @@ _TOKEN = re.compile(
 _NAME = re.compile(r"[A-Za-z_]\w*")
 # Names whose change is never a rename: keywords, predeclared functions and types, and the
 # words the compiler prints for what has no name (`func literal`, `... argument`).
-_FIXED = frozenset(
+_FIXED = constants.PREDECLARED | frozenset(
     [
         "append",
         "cap",
@@ -59,26 +59,7 @@ _FIXED = frozenset(
         "println",
         "real",
         "recover",
-        "bool",
-        "byte",
-        "complex64",
-        "complex128",
         "error",
-        "float32",
-        "float64",
-        "int",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "rune",
-        "string",
-        "uint",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "uintptr",
         "any",
         "true",
         "false",

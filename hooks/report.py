@@ -292,38 +292,31 @@ def render_text(
     if earlier:
         lines += ["", earlier]
 
-    body: list[str] = []
-    for f in entries.induced:
-        note = _note(f, outcome, counts=True, induced=False)  # the title says it
-        body += _entry(f, note, explain=explain, style=style, where=where)
-    lines += _section(
-        "caused by this change in functions it did not touch"
-        " (not counted; --fail-on-induced counts them):",
-        body,
-        style,
-    )
-
-    body = []
-    for f in entries.cold:
-        note = _note(f, outcome, counts=True, induced=False)
-        body += _entry(f, note, explain=explain, style=style, where=where)
-    lines += _section(
-        "on paths that run only when something fails (not counted; --fail-on-cold counts them):",
-        body,
-        style,
-    )
-
-    body = []
-    for f in entries.colder:
-        note = _note(f, outcome, counts=True, induced=False)
-        body += _entry(f, note, explain=explain, style=style, where=where)
-    lines += _section(
+    colder = (
         f"in functions colder than --min-hotness {outcome.min_hotness:g} (not counted):"
         if outcome.min_hotness is not None
-        else "",
-        body,
-        style,
+        else ""
     )
+    uncounted = (
+        (
+            "caused by this change in functions it did not touch"
+            " (not counted; --fail-on-induced counts them):",
+            entries.induced,
+        ),
+        (
+            "on paths that run only when something fails"
+            " (not counted; --fail-on-cold counts them):",
+            entries.cold,
+        ),
+        (colder, entries.colder),
+    )
+    for title, group in uncounted:
+        body: list[str] = []
+        for f in group:
+            # counts=True: each section's title says why it does not count.
+            note = _note(f, outcome, counts=True, induced=False)
+            body += _entry(f, note, explain=explain, style=style, where=where)
+        lines += _section(title, body, style)
 
     body = [_benchmark_line(b) for b in outcome.benchmarks if not b.regressed]
     lines += _section(
