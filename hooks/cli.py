@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from goescape import prestart
 
 # The rest is imported in the functions, after `main` has started the last run's head
-# compile again (prestart.py): every import before it would delay the compile.
+# compile again (prestart.py): every import before it would delay the compile (typing's
+# too: TYPE_CHECKING is a plain constant here, which mypy reads as typing's).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence

@@ -184,7 +184,12 @@ class Session:
             return early  # the same command, already running
         return self._start(cmd, build.module_dir, group=False)
 
-    def adopt(self, proc: subprocess.Popen[bytes], cmd: tuple[str, ...], module_dir: str) -> None:
+    def adopt(
+        self,
+        proc: process.Spawned | subprocess.Popen[bytes],
+        cmd: tuple[str, ...],
+        module_dir: str,
+    ) -> None:
         """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
         leads a process group of its own, so that stopping it stops the compiler too."""
@@ -198,8 +203,8 @@ class Session:
         self._prestarted[(cmd, cwd)] = running
 
     @staticmethod
-    def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
-        code, out, err = process.finish(proc)
+    def _finish(proc: process.Spawned | subprocess.Popen[bytes]) -> tuple[int, str, str]:
+        code, out, err = process.wait_for(proc)
         return code, out.decode(errors="replace"), err.decode(errors="replace")
 
     def stop_unclaimed(self) -> None:
@@ -287,11 +292,11 @@ class Control:
 
     def __init__(self, group: bool = False) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: process.Spawned | subprocess.Popen[bytes] | None = None
         self.stopped = False
         self.group = group and hasattr(os, "killpg")
 
-    def started(self, proc: subprocess.Popen[bytes]) -> None:
+    def started(self, proc: process.Spawned | subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._process = proc
             if self.stopped:
@@ -303,7 +308,7 @@ class Control:
             if self._process is not None and self._process.poll() is None:
                 self._kill(self._process)
 
-    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+    def _kill(self, proc: process.Spawned | subprocess.Popen[bytes]) -> None:
         if self.group:
             import signal
 

@@ -19,13 +19,17 @@ and package patterns, in an existing directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+import sys
 
+# Nothing is imported before the compile starts that the start does not need: typing and
+# subprocess alone take ~25 ms (docs/performance.md).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Mapping, Sequence
 
     from goescape.compiler import Build
+    from goescape.process import Spawned
 
 _MAGIC = "goescape prestart 1"
 # Subcommands and options after which a run compiles nothing, or not the working tree.
@@ -33,13 +37,22 @@ _NOT_WORKTREE = ("--head", "--no-cache", "--help", "-h", "--version")
 _SUBCOMMANDS = ("demo", "modules", "sarif-summary")
 
 
-class Early(NamedTuple):
-    """A head compile started by `begin`."""
+class Early:
+    """A head compile started by `begin` (a plain class: typing's records cost an import)."""
 
-    proc: subprocess.Popen[bytes]
-    cmd: tuple[str, ...]
-    module_dir: str
-    folder: str  # go's GOTMPDIR: the compile session's folder, when the run takes it
+    __slots__ = ("cmd", "folder", "module_dir", "proc")
+
+    def __init__(
+        self,
+        proc: Spawned | subprocess.Popen[bytes],
+        cmd: tuple[str, ...],
+        module_dir: str,
+        folder: str,  # go's GOTMPDIR: the compile session's folder, when the run takes it
+    ) -> None:
+        self.proc = proc
+        self.cmd = cmd
+        self.module_dir = module_dir
+        self.folder = folder
 
 
 _started: list[Early] = []
@@ -50,8 +63,8 @@ def begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     asks for an ordinary run of the working tree. Never raises: a prestart is a guess."""
     try:
         _begin(argv, environ)
-    except (OSError, ValueError):
-        discard()
+    except (OSError, ValueError, AttributeError, NotImplementedError):
+        discard()  # AttributeError, NotImplementedError: no posix_spawn or setpgroup here
 
 
 def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
@@ -80,8 +93,16 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     folder = _folder(environ)
     extra = {} if environ.get("GOTMPDIR") else {"GOTMPDIR": folder}
     env = process.clean_env(extra)
+    # posix_spawn changes the directory around the start, which is safe only while this is
+    # the process's one thread: so from the command line, not where goescape is embedded.
+    threading = sys.modules.get("threading")
+    alone = threading is None or threading.active_count() == 1
     for module_dir, cmd in commands:
-        proc = process.start(cmd, cwd=module_dir, env=env, new_group=True)
+        proc: Spawned | subprocess.Popen[bytes] = (
+            process.spawn(cmd, module_dir, env)
+            if alone
+            else process.start(cmd, cwd=module_dir, env=env, new_group=True)
+        )
         _started.append(Early(proc, tuple(cmd), module_dir, folder))
 
 
@@ -96,13 +117,15 @@ def discard() -> None:
     """Stop the compiles `begin` started that no run took (an error, `--help`)."""
     import shutil
 
+    from goescape import process
+
     for early in take():
         _stop(early.proc)
-        early.proc.communicate()
+        process.wait_for(early.proc)
         shutil.rmtree(early.folder, ignore_errors=True)  # one folder for all: gone once
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: Spawned | subprocess.Popen[bytes]) -> None:
     import signal
 
     try:

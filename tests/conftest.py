@@ -97,5 +97,12 @@ def go_builds(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
             started.append(list(cmd))
         return real(cmd, **kwargs)
 
+    def spawning(cmd: Sequence[str], cwd: str, env: Any) -> process.Spawned:
+        if len(cmd) > 1 and cmd[1] == "build":
+            started.append(list(cmd))
+        return real_spawn(cmd, cwd, env)
+
+    real_spawn = process.spawn
     monkeypatch.setattr(process, "start", recording)
+    monkeypatch.setattr(process, "spawn", spawning)  # prestart's way
     return started

@@ -66,7 +66,8 @@ GROUPS: list[int] = []  # the process groups of the compiles started in a group 
 
 @pytest.fixture
 def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], bool]]:
-    """Every process goescape starts through process.start: (command, in a group of its own)."""
+    """Every build goescape starts through process.start or process.spawn (prestart's way
+    while it is the only thread): (command, in a group of its own)."""
     seen: list[tuple[list[str], bool]] = []
     real = process.start
 
@@ -78,7 +79,15 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], bool]]:
                 GROUPS.append(proc.pid)
         return proc
 
+    def spawning(cmd: Sequence[str], cwd: str, env: Any) -> process.Spawned:
+        spawned = real_spawn(cmd, cwd, env)  # prestart's way: always a group of its own
+        seen.append((list(cmd), True))
+        GROUPS.append(spawned.pid)
+        return spawned
+
+    real_spawn = process.spawn
     monkeypatch.setattr(process, "start", recording)
+    monkeypatch.setattr(process, "spawn", spawning)
     return seen
 
 
