@@ -3,8 +3,9 @@
     GOESCAPE_BENCH_PROBE_OUT=stats.json python tests/bench/probe.py [goescape options]
 
 Behaves like the `goescape` console script (same interpreter start, same import, same exit
-code) but first wraps `subprocess.Popen`, so every child process (`go`, `git`) is timed from
-its start to the moment its exit is collected. The wall time covered by at least one child is
+code) but first wraps `subprocess.Popen` and goescape's `process.spawn` (prestart's start),
+so every child process (`go`, `git`) is timed from its start to the moment its exit is
+collected. The wall time covered by at least one child is
 the union of those intervals: base and head compiles may run in parallel, and adding their
 times would count the overlap twice. The rest of the wall time is Python's own share. Stats go
 to the JSON file named by GOESCAPE_BENCH_PROBE_OUT, since stdout is goescape's.
@@ -58,6 +59,33 @@ class _TimedPopen(subprocess.Popen):  # type: ignore[type-arg]
         return code
 
 
+def _time_spawns() -> None:
+    """Time the compiles prestart starts with process.spawn, collected by process.collect."""
+    from goescape import process
+
+    real_spawn, real_collect = process.spawn, process.collect
+    started: dict[int, tuple[float, str]] = {}
+
+    def spawn(cmd: Any, cwd: str, env: Any) -> process.Spawned:
+        start = time.perf_counter()
+        spawned = real_spawn(cmd, cwd, env)
+        started[spawned.pid] = (start, " ".join([os.path.basename(cmd[0]), *cmd[1:]]))
+        return spawned
+
+    def collect(spawned: process.Spawned) -> tuple[int, bytes, bytes]:
+        try:
+            return real_collect(spawned)
+        finally:
+            start, argv = started.pop(spawned.pid, (time.perf_counter(), "?"))
+            with _lock:
+                end = time.perf_counter()
+                _intervals.append((start, end, argv.split(" ", 1)[0]))
+                _commands.append((start, end, argv))
+
+    process.spawn = spawn  # type: ignore[assignment]
+    process.collect = collect  # type: ignore[assignment]
+
+
 def union_length(intervals: list[tuple[float, float, str]]) -> float:
     """Seconds covered by at least one interval."""
     total = 0.0
@@ -79,6 +107,8 @@ def main() -> int:
     if not os.environ.get("GOESCAPE_BENCH_INSTALLED") and str(root) not in sys.path:
         sys.path.insert(0, str(root))
     from goescape.cli import main as goescape_main  # timed: importing is part of the cost
+
+    _time_spawns()
 
     t_import = time.perf_counter()
     try:
