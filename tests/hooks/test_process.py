@@ -77,7 +77,7 @@ def test_prestart_uses_subprocess_when_another_thread_runs(
     try:
         monkeypatch.setattr(prestart, "_commands", lambda lines: [(str(tmp_path), ["go"])])
         monkeypatch.setattr(prestart, "_checked", lambda cmd, go, d: True)
-        monkeypatch.setattr(prestart, "_go_on_path", lambda environ: "go")
+        monkeypatch.setattr(prestart, "_go", lambda environ: "go")
         monkeypatch.setattr(
             prestart, "_read", lambda path: [prestart._MAGIC, os.path.realpath(tmp_path)]
         )
