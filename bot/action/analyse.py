@@ -248,19 +248,7 @@ def list_modules(
     except ValueError as err:
         raise StepError(f"input args: {err}") from None
     cmd = [*goescape, "modules", *user, "-C", str(directory), "--base", base, "--head", head]
-    proc = subprocess.run(
-        [*cmd, "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-    )
-    sys.stderr.write(proc.stderr)
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit code {proc.returncode}, no message"
-        raise StepError(f"goescape could not list the changed modules: {reason}")
+    proc = _run_goescape([*cmd, "--format", "json"], env, "list the changed modules", ok=(0,))
     try:
         found = json.loads(proc.stdout)
     except ValueError:
@@ -270,6 +258,28 @@ def list_modules(
     names = ", ".join(str(m.get("directory")) for m in found if isinstance(m, dict))
     print(f"goescape: {len(found)} changed module(s){': ' + names if names else ''}", flush=True)
     return json.dumps(found, separators=(",", ":"), ensure_ascii=False)
+
+
+def _run_goescape(
+    cmd: Sequence[str], env: Mapping[str, str], task: str, *, ok: tuple[int, ...]
+) -> subprocess.CompletedProcess[str]:
+    """Run a goescape command, its stderr passed on to the job log; an exit code not in `ok`
+    is a StepError naming its last message line."""
+    proc = subprocess.run(
+        list(cmd),
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+    )
+    sys.stderr.write(proc.stderr)
+    sys.stderr.flush()
+    if proc.returncode not in ok:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit code {proc.returncode}, no message"
+        raise StepError(f"goescape could not {task}: {reason}")
+    return proc
 
 
 def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
@@ -310,15 +320,7 @@ def run(env: Mapping[str, str], goescape: Sequence[str]) -> int:
         bench=env.get("GOESCAPE_BENCH", "").strip(),
     )
     print(f"goescape: {base[:12]}..{head[:12]} in {directory}", flush=True)
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, check=False, env=dict(env), stdin=subprocess.DEVNULL
-    )
-    sys.stderr.write(proc.stderr)
-    sys.stderr.flush()
-    if proc.returncode not in (0, 1):
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit code {proc.returncode}, no message"
-        raise StepError(f"goescape could not analyse the change: {reason}")
+    proc = _run_goescape(cmd, env, "analyse the change", ok=(0, 1))
     try:
         doc = json.loads(proc.stdout)
     except ValueError:
