@@ -4,7 +4,6 @@ module name the file from the repository's top."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -19,15 +18,9 @@ from goescape.modules import Module, Package
 from goescape.sides import Side
 
 from tests.gitrepo import GitRepo
+from tests.runs import json_run as goescape
 
 pytestmark = pytest.mark.slow
-
-
-def goescape(
-    repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, dict[str, Any]]:
-    code = main(["-C", str(repo.path), "--format", "json", *args])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def escapes_of(doc: dict[str, Any], function: str) -> list[tuple[str, int, str, str]]:

@@ -3,17 +3,16 @@ compiled too, at base and head, and only then."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from goescape import callers, git
-from goescape.cli import main
 from goescape.modules import Module, Package
 from goescape.sides import Side
 
 from tests.gitrepo import GitRepo
+from tests.runs import json_run
 
 pytestmark = pytest.mark.slow
 
@@ -131,8 +130,7 @@ def targets(cmd: list[str]) -> list[str]:
 def goescape(
     repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, dict[str, Any]]:
-    code = main(["-C", str(repo.path), "--format", "json", "--base", "HEAD", *args])
-    return code, json.loads(capsys.readouterr().out)
+    return json_run(repo, capsys, "--base", "HEAD", *args)
 
 
 def induced(doc: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -14,6 +14,8 @@ import pytest
 from goescape import compiler, demo
 from goescape.cli import main
 
+from tests.runs import only_git_on_path
+
 pytestmark = pytest.mark.slow
 
 DATA = Path(demo.__file__).parent / "demo_repo"
@@ -102,12 +104,7 @@ def test_without_go_it_says_so_before_building_anything(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    only_git = tmp_path / "bin"
-    only_git.mkdir()
-    git = shutil.which("git")
-    assert git
-    (only_git / "git").symlink_to(git)
-    monkeypatch.setenv("PATH", str(only_git))
+    only_git_on_path(tmp_path, monkeypatch)
     monkeypatch.setattr(compiler, "bundled_go", lambda: None)
     assert main(["demo", "--keep", str(tmp_path / "kept")]) == 2
     out, err = capsys.readouterr()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from goescape.cli import main
 
 from tests.gitrepo import GitRepo
 from tests.gofixtures import CLEAN, ESCAPING
+from tests.runs import only_git_on_path
 
 pytestmark = pytest.mark.slow
 
@@ -132,15 +132,6 @@ def test_not_a_git_repository(tmp_path: Path, goescape: Goescape) -> None:
     before = snapshot(plain)
     assert_fatal(goescape(plain), "not a git repository", str(plain))
     assert snapshot(plain) == before
-
-
-def only_git_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    only_git = tmp_path / "bin"
-    only_git.mkdir()
-    git = shutil.which("git")
-    assert git
-    (only_git / "git").symlink_to(git)
-    monkeypatch.setenv("PATH", str(only_git))
 
 
 def test_no_go_on_path_says_how_to_get_one(

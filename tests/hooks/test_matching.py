@@ -19,15 +19,9 @@ from goescape.sarif_read import read
 
 from tests.gitrepo import GitRepo
 from tests.hooks.test_sarif_validate import schema_errors
+from tests.runs import json_run as goescape
 
 pytestmark = pytest.mark.slow
-
-
-def goescape(
-    repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, dict[str, Any]]:
-    code = main(["-C", str(repo.path), "--format", "json", *args])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def text_report(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from goescape.cli import main
 
 from tests.gitrepo import GitRepo
+from tests.runs import json_run as goescape
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +23,6 @@ func (p Point) Add(q Point) Point {
 	return r
 }
 """
-
-
-def goescape(
-    repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, dict[str, Any]]:
-    code = main(["-C", str(repo.path), "--format", "json", *args])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
 
 
 def new_escapes(doc: dict[str, Any]) -> list[tuple[str, int, str, str]]:
