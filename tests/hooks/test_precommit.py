@@ -19,37 +19,13 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.gitrepo import GitRepo, project_snapshot
+from tests.gofixtures import ADD_ESCAPES, BOTH_ESCAPE, SUB_ESCAPES
+from tests.gofixtures import ADD_SUB as CLEAN
 
 pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parents[2]
 
-CLEAN = """
-package geom
-
-type Point struct{ X, Y int }
-
-func Add(a, b Point) Point {
-	return Point{a.X + b.X, a.Y + b.Y}
-}
-
-func Sub(a, b Point) Point {
-	return Point{a.X - b.X, a.Y - b.Y}
-}
-"""
-
-ADD_ESCAPES = CLEAN.replace(
-    "func Add(a, b Point) Point {\n\treturn Point{a.X + b.X, a.Y + b.Y}",
-    "func Add(a, b Point) *Point {\n\tp := Point{a.X + b.X, a.Y + b.Y}\n\treturn &p",
-)
-SUB_ESCAPES = CLEAN.replace(
-    "func Sub(a, b Point) Point {\n\treturn Point{a.X - b.X, a.Y - b.Y}",
-    "func Sub(a, b Point) *Point {\n\td := Point{a.X - b.X, a.Y - b.Y}\n\treturn &d",
-)
-BOTH_ESCAPE = SUB_ESCAPES.replace(
-    "func Add(a, b Point) Point {\n\treturn Point{a.X + b.X, a.Y + b.Y}",
-    "func Add(a, b Point) *Point {\n\tp := Point{a.X + b.X, a.Y + b.Y}\n\treturn &p",
-)
 ADD_FINDING = "geom/point.go:6:2: Add: moved to heap: p"
 SUB_FINDING = "moved to heap: d"
 

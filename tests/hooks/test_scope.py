@@ -13,6 +13,9 @@ from goescape.functions import FunctionId
 from goescape.outcome import NEW, Finding, FunctionSummary
 
 from tests.gitrepo import GitRepo
+from tests.gofixtures import ADD_ESCAPES
+from tests.gofixtures import ADD_SUB as POINT
+from tests.gofixtures import BOTH_ESCAPE as BOTH
 
 ADD = FunctionId("example.com/m/geom", "", "Add")
 SUB = FunctionId("example.com/m/geom", "", "Sub")
@@ -43,29 +46,6 @@ def test_judge_commit(
     assert [f.earlier_commit for f in marked] == earlier
     assert [s.new for s in summaries] == new_counts
     assert [f._replace(earlier_commit=False) for f in marked] == findings
-
-
-POINT = """
-package geom
-
-type Point struct{ X, Y int }
-
-func Add(a, b Point) Point {
-	return Point{a.X + b.X, a.Y + b.Y}
-}
-
-func Sub(a, b Point) Point {
-	return Point{a.X - b.X, a.Y - b.Y}
-}
-"""
-ADD_ESCAPES = POINT.replace(
-    "func Add(a, b Point) Point {\n\treturn Point{a.X + b.X, a.Y + b.Y}",
-    "func Add(a, b Point) *Point {\n\tp := Point{a.X + b.X, a.Y + b.Y}\n\treturn &p",
-)
-BOTH = ADD_ESCAPES.replace(
-    "func Sub(a, b Point) Point {\n\treturn Point{a.X - b.X, a.Y - b.Y}",
-    "func Sub(a, b Point) *Point {\n\td := Point{a.X - b.X, a.Y - b.Y}\n\treturn &d",
-)
 
 
 def counted(doc: dict[str, Any]) -> list[str]:
