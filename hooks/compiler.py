@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from goescape import gobinary, process
+from goescape import direct, gobinary, process
 from goescape.background import Pending
 from goescape.errors import FatalError
 
@@ -160,32 +160,134 @@ class Session:
         self._controls: list[Control] = []
         # As many builds at once as there are CPUs: go parallelises each build itself.
         self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 2))
+        # Head builds the compiler may run without the go command (direct.py), and those
+        # that qualify but have no plan that holds: recorded when the run ends.
+        self._direct = direct.enabled(os.environ)
+        self.unplanned: list[tuple[tuple[str, ...], str]] = []
+
+    def _plan(self, build: Build, cmd: Sequence[str]) -> tuple[dict[str, object], str] | None:
+        """The plan of a direct compile standing in for `cmd`, when one holds."""
+        if not self._direct or build.flagged or build.tests or not direct.qualifies(cmd):
+            return None
+        where = str(build.module_dir)
+        path = direct.plan_path(cmd, where, self._env)
+        plan = direct.load(path)
+        if plan is not None and direct.holds(plan, cmd, where, self._env):
+            return plan, path
+        self.unplanned.append((tuple(cmd), where))
+        return None
 
     def start(self, build: Build) -> Running:
         overlay_file = self.write_overlay(build.overlay)
         cmd = command(self.go, build, overlay_file)
         early = self._prestarted.pop((tuple(cmd), build.module_dir), None)
+        if early is not None and early.direct:
+            return early  # the compiler itself, started as this run's plan says
+        planned = None if overlay_file else self._plan(build, cmd)
+        if planned is not None:
+            if early is not None:
+                early.stop()
+            return self._start_direct(*planned, cmd, build.module_dir)
         if early is not None:
             return early  # the same command, already running
         return self._start(cmd, build.module_dir, group=False)
+
+    def _start_direct(
+        self, plan: dict[str, object], path: str, cmd: Sequence[str], cwd: Path
+    ) -> Running:
+        control = Control(False)
+        self._controls.append(control)
+        pending = Pending(self._run_direct, plan, path, cmd, cwd, control)
+        self._running.append(pending)
+        return Running(pending, cwd, self._stand_ins, tuple(cmd), self._env, control, True)
+
+    def _run_direct(
+        self,
+        plan: dict[str, object],
+        path: str,
+        cmd: Sequence[str],
+        cwd: Path,
+        control: Control,
+    ) -> tuple[int, str, str]:
+        """The compiler run as `plan` says, its text as go build prints it; when it fails,
+        `cmd` itself (the plan no longer holds: it is recorded again)."""
+        with self._slots:
+            if control.stopped:
+                return -1, "", ""
+            self._overlays += 1
+            work = self._folder / f"direct{self._overlays}"
+            work.mkdir()
+            argv, compile_dir, importcfg = direct.command(plan, str(work))
+            (work / "direct_importcfg").write_text(importcfg, encoding="utf-8")
+            code, out, err = process.run(
+                argv,
+                cwd=compile_dir,
+                env=direct.tool_env(plan, self._env),
+                check=False,
+                started=control.started,
+            )
+        return self._directly(code, out + err, plan, path, str(work), cmd, cwd, control)
 
     def adopt(
         self,
         proc: process.Spawned | subprocess.Popen[bytes],
         cmd: tuple[str, ...],
         module_dir: str,
+        planned: tuple[dict[str, object], str, str] | None = None,
     ) -> None:
         """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
-        leads a process group of its own, so that stopping it stops the compiler too."""
+        leads a process group of its own, so that stopping it stops the compiler too.
+        `planned`: (plan, its file, the compile's folder) when it is the compiler run
+        directly (direct.py) standing in for `cmd`."""
         control = Control(group=True)
         control.started(proc)
         self._controls.append(control)
-        pending = Pending(self._finish, proc)
-        self._running.append(pending)
         cwd = Path(module_dir)
-        running = Running(pending, cwd, self._stand_ins, cmd, self._env, control)
+        if planned is None:
+            pending = Pending(self._finish, proc)
+        else:
+            pending = Pending(self._finish_direct, proc, *planned, cmd, cwd, control)
+        self._running.append(pending)
+        running = Running(
+            pending, cwd, self._stand_ins, cmd, self._env, control, planned is not None
+        )
         self._prestarted[(cmd, cwd)] = running
+
+    def _finish_direct(
+        self,
+        proc: process.Spawned | subprocess.Popen[bytes],
+        plan: dict[str, object],
+        path: str,
+        work: str,
+        cmd: Sequence[str],
+        cwd: Path,
+        control: Control,
+    ) -> tuple[int, str, str]:
+        code, out, err = process.wait_for(proc)
+        return self._directly(code, out + err, plan, path, work, cmd, cwd, control)
+
+    def _directly(
+        self,
+        code: int,
+        output: bytes,
+        plan: dict[str, object],
+        path: str,
+        work: str,
+        cmd: Sequence[str],
+        cwd: Path,
+        control: Control,
+    ) -> tuple[int, str, str]:
+        """A direct compile's result as go build gives it; when the compiler failed, go
+        build's own (the plan no longer holds: it is recorded again)."""
+        if code == 0:
+            text = output.decode(errors="replace")
+            return 0, "", direct.as_go_prints(text, plan, str(cwd), work)
+        if control.stopped:
+            return code, "", ""
+        direct.drop(path)
+        self.unplanned.append((tuple(cmd), str(cwd)))
+        return self._run(cmd, cwd, control)
 
     @staticmethod
     def _finish(proc: process.Spawned | subprocess.Popen[bytes]) -> tuple[int, str, str]:
@@ -314,6 +416,7 @@ class Running(NamedTuple):
     cmd: tuple[str, ...]
     env: Mapping[str, str]
     control: Control
+    direct: bool = False  # the compiler run without the go command (direct.py)
 
     def stop(self) -> None:
         """Stop the build: its result is not wanted (the session no longer waits long)."""

@@ -84,7 +84,13 @@ class _Compiles:
         go = early[0].cmd[0]
         self.session = stack.enter_context(compiler.Session(go, early[0].folder))
         for started in early:
-            self.session.adopt(started.proc, started.cmd, started.module_dir)
+            planned = started.direct
+            self.session.adopt(
+                started.proc,
+                started.cmd,
+                started.module_dir,
+                None if planned is None else (planned.plan, planned.path, planned.work),
+            )
 
     def open(self, go: str) -> compiler.Session:
         from goescape import compiler
@@ -106,6 +112,14 @@ class _Compiles:
         flags = compiler.EXPLAINED if explained else compiler.ESCAPES
         following = [b._replace(flags=flags) for b in head]
         prestart.remember(self.where, self.session.go, following, self.env)
+        if self.session.unplanned:
+            from goescape import direct, process
+
+            if direct.waits(self.env):
+                for cmd, module_dir in self.session.unplanned:
+                    direct.record(cmd, module_dir, process.clean_env())
+            else:
+                direct.record_later(self.session.unplanned, process.clean_env())
 
 
 def _analyse(

@@ -40,7 +40,7 @@ _SUBCOMMANDS = ("demo", "modules", "sarif-summary")
 class Early:
     """A head compile started by `begin` (a plain class: typing's records cost an import)."""
 
-    __slots__ = ("cmd", "folder", "module_dir", "proc")
+    __slots__ = ("cmd", "direct", "folder", "module_dir", "proc")
 
     def __init__(
         self,
@@ -48,11 +48,24 @@ class Early:
         cmd: tuple[str, ...],
         module_dir: str,
         folder: str,  # go's GOTMPDIR: the compile session's folder, when the run takes it
+        direct: Direct | None = None,
     ) -> None:
         self.proc = proc
-        self.cmd = cmd
+        self.cmd = cmd  # the go build command, also when the compiler runs directly
         self.module_dir = module_dir
         self.folder = folder
+        self.direct = direct
+
+
+class Direct:
+    """The plan a compile `begin` started without the go command follows (direct.py)."""
+
+    __slots__ = ("path", "plan", "work")
+
+    def __init__(self, plan: dict[str, object], path: str, work: str) -> None:
+        self.plan = plan
+        self.path = path  # the plan's file
+        self.work = work  # the compile's own folder, in the session's
 
 
 _started: list[Early] = []
@@ -97,13 +110,37 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     # the process's one thread: so from the command line, not where goescape is embedded.
     threading = sys.modules.get("threading")
     alone = threading is None or threading.active_count() == 1
-    for module_dir, cmd in commands:
+    for n, (module_dir, cmd) in enumerate(commands):
+        planned = _planned(cmd, module_dir, env, os.path.join(folder, f"early{n}"))
+        argv, cwd, tool_env = (cmd, module_dir, env) if planned is None else planned[1:]
         proc: Spawned | subprocess.Popen[bytes] = (
-            process.spawn(cmd, module_dir, env)
+            process.spawn(argv, cwd, tool_env)
             if alone
-            else process.start(cmd, cwd=module_dir, env=env, new_group=True)
+            else process.start(argv, cwd=cwd, env=tool_env, new_group=True)
         )
-        _started.append(Early(proc, tuple(cmd), module_dir, folder))
+        direct = None if planned is None else planned[0]
+        _started.append(Early(proc, tuple(cmd), module_dir, folder, direct))
+
+
+def _planned(
+    cmd: list[str], module_dir: str, env: Mapping[str, str], work: str
+) -> tuple[Direct, list[str], str, dict[str, str]] | None:
+    """The direct compile standing in for `cmd` when its plan holds (direct.py): the plan,
+    the compiler's command, its directory and environment, its importcfg written into
+    `work`."""
+    from goescape import direct
+
+    if not direct.enabled(env) or not direct.qualifies(cmd):
+        return None
+    path = direct.plan_path(cmd, module_dir, env)
+    plan = direct.load(path)
+    if plan is None or not direct.holds(plan, cmd, module_dir, env):
+        return None
+    os.mkdir(work)
+    argv, compile_dir, importcfg = direct.command(plan, work)
+    with open(os.path.join(work, "direct_importcfg"), "w", encoding="utf-8") as out:
+        out.write(importcfg)
+    return Direct(plan, path, work), argv, compile_dir, direct.tool_env(plan, env)
 
 
 def take() -> list[Early]:

@@ -33,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     # goescape's own cache: per test session, never the user's.
     os.environ["GOESCAPE_CACHE_DIR"] = _SESSION_CACHE.name
+    # The compiler without the go command (hooks/direct.py) records its plans in a process
+    # of its own after a run: tests that want it say so (tests/hooks/test_direct.py).
+    os.environ["GOESCAPE_DIRECT"] = "off"
     os.environ.setdefault("GOTOOLCHAIN", "local")
     os.environ.setdefault("GOPROXY", "off")
     os.environ.pop("GOFLAGS", None)

