@@ -483,7 +483,7 @@ def test_a_plan_from_go_builds_dry_run() -> None:
         (("-complete", "-complete -asmhdr $WORK/b001/go_asm.h"), "assembly header"),
         (("-pack ./p/a.go", "-pgoprofile=/src/m/default.pgo -pack ./p/a.go"), "a profile"),
         (("packagefile fmt=$WORK/b010/_pkg_.a", "packageshlib fmt=/x.so"), "an unknown line"),
-        (("-p m/p -lang", "-p m/p -D $WORK/b003 -lang"), "other work"),
+        (("-p m/p -complete", "-p m/p -D $WORK/b003 -complete"), "other work"),
     ],
 )
 def test_no_plan_for_anything_but_one_plain_compile(change: tuple[str, str], why: str) -> None:
