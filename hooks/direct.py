@@ -9,7 +9,7 @@ imports named from go's build cache. The next run compiles the package with that
 itself, when the plan still holds (`holds`):
 
 - the same go build command line, module directory and go-related environment, the same
-  go binary and compiler (size and modification time);
+  go binary and compiler, go.mod, go.sum, go.work (size and modification time);
 - the package's directory has the same entries, and the part of each Go file before its
   `package` clause (build constraints) is unchanged;
 - every file of every dependency that is not in GOROOT or the module cache (the module's
@@ -58,6 +58,12 @@ def waits(environ: Mapping[str, str]) -> bool:
     return environ.get("GOESCAPE_DIRECT", "").strip().lower() == "wait"
 
 
+def records_later(environ: Mapping[str, str]) -> bool:
+    """Whether to leave a recorder behind: not in CI, where each machine runs goescape once
+    and the plan would never be used."""
+    return environ.get("CI", "").strip().lower() in ("", "0", "false", "no")
+
+
 def qualifies(cmd: Sequence[str]) -> bool:
     """Whether a head build command is one the shortcut can stand in for: `go build` of one
     package pattern, no overlay."""
@@ -93,6 +99,21 @@ def environment(environ: Mapping[str, str]) -> list[list[str]]:
         "env",
     )
     return [*picked, ["goenv-file", *map(str, _stat(goenv))]]
+
+
+def module_files(module_dir: str) -> list[list[object]]:
+    """[path, size, modification time] of the files that decide the module's build list:
+    go.mod, go.sum and vendor/modules.txt in the module's directory, and any go.work in it
+    or above it (go looks upwards for one)."""
+    paths = [os.path.join(module_dir, n) for n in ("go.mod", "go.sum", "vendor/modules.txt")]
+    directory = module_dir
+    while True:
+        paths += [os.path.join(directory, "go.work"), os.path.join(directory, "go.work.sum")]
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return [[path, *_stat(path)] for path in paths]
 
 
 def _stat(path: str) -> tuple[int, int]:
@@ -187,6 +208,8 @@ def holds(
         tools = plan["tools"]
         assert isinstance(tools, list)
         if any(list(_stat(path)) != [size, mtime] for path, size, mtime in tools):
+            return False
+        if plan["module_files"] != module_files(module_dir):
             return False
         if plan["package_state"] != package_state(str(plan["package_dir"])):
             return False
@@ -422,6 +445,7 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
     package_dir = os.path.normpath(os.path.join(module_dir, pattern))
     start_ns = time.time_ns()
     before = package_state(package_dir)
+    files_before = module_files(module_dir)
     env = dict(environ)
     listed = process.run_text(
         [go, "list", "-export", "-deps", "-f", _LIST_FORMAT, *flags, pattern],
@@ -476,10 +500,11 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
     settled = start_ns - _SETTLE_NS
     if any(f[2] >= settled for state in deps.values() for f in state):  # type: ignore[operator]
         return False  # a dependency changed while (or just before) go made its export data
-    if package_state(package_dir) != before:
+    if package_state(package_dir) != before or module_files(module_dir) != files_before:
         return False
     compiler = step.argv[0]
     plan.update(
+        module_files=module_files(module_dir),
         tool_env=tool_env,
         env=environment(environ),
         tools=[[p, *_stat(p)] for p in (go, compiler)],

@@ -118,7 +118,7 @@ class _Compiles:
             if direct.waits(self.env):
                 for cmd, module_dir in self.session.unplanned:
                     direct.record(cmd, module_dir, process.clean_env())
-            else:
+            elif direct.records_later(self.env):
                 direct.record_later(self.session.unplanned, process.clean_env())
 
 

@@ -223,12 +223,21 @@ def _build_constraint(root: Path) -> None:
     path.write_text("//go:build ignore\n\n" + path.read_text(), encoding="utf-8")
 
 
-def _go_mod_dependency_dir(root: Path) -> None:
+def _new_file_in_a_dependency(root: Path) -> None:
     (root / "leaf" / "other.go").write_text("package leaf\n")
 
 
+def _go_mod(root: Path) -> None:
+    (root / "go.mod").write_text(GO_MOD.replace("go 1.21", "go 1.22"), encoding="utf-8")
+
+
+def _go_work(root: Path) -> None:
+    (root / "go.work").write_text("go 1.22\n\nuse .\n", encoding="utf-8")
+
+
 @pytest.mark.parametrize(
-    "change", [_edit_dependency, _new_file, _build_constraint, _go_mod_dependency_dir]
+    "change",
+    [_edit_dependency, _new_file, _build_constraint, _new_file_in_a_dependency, _go_mod, _go_work],
 )
 def test_the_plan_no_longer_holds_when_go_would_compile_differently(
     shapes: GitRepo, planned: tuple[list[str], dict[str, Any]], change: Any
@@ -548,3 +557,25 @@ def test_the_compilers_text_as_go_build_prints_it(
 )
 def test_which_builds_the_compiler_may_run_alone(cmd: list[str], qualifies: bool) -> None:
     assert direct.qualifies(cmd) is qualifies
+
+
+@pytest.mark.parametrize(("ci", "left_behind"), [("", True), ("true", False)])
+def test_a_run_through_go_build_leaves_a_recorder_unless_in_ci(
+    branch: GitRepo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    directly: None,
+    ci: str,
+    left_behind: bool,
+) -> None:
+    asked: list[list[tuple[list[str], str]]] = []
+    monkeypatch.setattr(direct, "record_later", lambda builds, env: asked.append(list(builds)))
+    monkeypatch.setenv("CI", ci)
+    branch.write("user/user.go", ESCAPING_USER)
+    assert _json_run(branch.path, capsys)[0] == 1
+    if left_behind:
+        assert [[(cmd[-1], where) for cmd, where in builds] for builds in asked] == [
+            [("./user", str(branch.path))]
+        ]
+    else:
+        assert asked == []
