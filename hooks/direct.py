@@ -41,7 +41,7 @@ _SETTLE_NS = 2_000_000_000
 # Environment variables that change what the go command or the compiler does.
 _ENV_PREFIXES = ("GO", "CGO_")
 _ENV_NAMES = ("CC", "CXX", "AR", "PKG_CONFIG", "HOME", "XDG_CONFIG_HOME")
-_ENV_IGNORED = ("GOTMPDIR", "GOESCAPE_CACHE_DIR", "GOESCAPE_DIRECT")
+_ENV_IGNORED = ("GOTMPDIR",)  # each run's own; goescape's own GOESCAPE_* too
 # What may appear in the package's part of `go build -n -a`: anything else (assembly, cgo,
 # embedded files, linking) and the package is compiled by the go command.
 _ALLOWED_FLAGS_WITH_WORK = ("-o", "-trimpath", "-importcfg")
@@ -91,7 +91,9 @@ def environment(environ: Mapping[str, str]) -> list[list[str]]:
     picked = sorted(
         [k, v]
         for k, v in environ.items()
-        if (k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES) and k not in _ENV_IGNORED
+        if (k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES)
+        and k not in _ENV_IGNORED
+        and not k.startswith("GOESCAPE_")
     )
     goenv = environ.get("GOENV") or os.path.join(
         environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
@@ -466,7 +468,11 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
         exports[name] = export
         if os.path.normpath(directory) == package_dir:
             import_path = name
-        elif standard != "true" and (module in ("", "true") or module.endswith("R")):
+        elif standard != "true" and (
+            module in ("", "true")
+            or module.endswith("R")  # a replacement: a local directory, perhaps
+            or directory.startswith(module_dir + os.sep)  # vendor/ among them
+        ):
             mutable.append(directory)
     if not import_path:
         return False

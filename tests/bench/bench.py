@@ -607,6 +607,7 @@ def report(bench: Bench, header: str) -> str:
     order = [
         "floor",
         "goescape",
+        "through-go",
         "naive",
         "first",
         "unchanged",
@@ -660,6 +661,7 @@ def table(bench: Bench) -> list[str]:
     lines = ["| package | floor | goescape | ratio |", "| --- | --- | --- | --- |"]
     for floor, run, what in (
         ("floor", "goescape", ""),
+        ("floor", "through-go", ", GOESCAPE_DIRECT=off"),
         ("reported-floor", "reported", ", a new escape reported"),
     ):
         f = s[floor].median() if floor in s else None
