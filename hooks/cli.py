@@ -184,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args_list)
     finally:
         prestart.discard()
+        direct = sys.modules.get("goescape.direct")
+        if direct is not None:
+            # The plans of the compiles that went through go build, recorded in a process of
+            # its own now that the report is out (direct.py).
+            direct.start_queued()
 
 
 def _dispatch(args_list: list[str]) -> int:

@@ -535,6 +535,24 @@ def _write(path: str, plan: Mapping[str, object]) -> bool:
     return True
 
 
+_queued: list[tuple[list[str], str]] = []
+_queued_env: dict[str, str] = {}
+
+
+def queue(builds: Sequence[tuple[Sequence[str], str]], environ: Mapping[str, str]) -> None:
+    """Have `start_queued` record the plans of `builds`: the command line calls it once its
+    report is out, so the recorder does not compete with the run's last steps."""
+    _queued.extend((list(cmd), module_dir) for cmd, module_dir in builds)
+    _queued_env.clear()
+    _queued_env.update(environ)
+
+
+def start_queued() -> None:
+    builds = list(_queued)
+    _queued.clear()
+    record_later(builds, dict(_queued_env))
+
+
 def record_later(builds: Sequence[tuple[Sequence[str], str]], environ: Mapping[str, str]) -> None:
     """Record the plans of `builds` ((command, module directory)) in a process of its own,
     detached (a new session, no inherited descriptors), so that nothing waits for it."""

@@ -119,7 +119,7 @@ class _Compiles:
                 for cmd, module_dir in self.session.unplanned:
                     direct.record(cmd, module_dir, process.clean_env())
             elif direct.records_later(self.env):
-                direct.record_later(self.session.unplanned, process.clean_env())
+                direct.queue(self.session.unplanned, process.clean_env())
 
 
 def _analyse(

