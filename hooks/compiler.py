@@ -165,17 +165,22 @@ class Session:
         self._direct = direct.enabled(os.environ)
         self.unplanned: list[tuple[tuple[str, ...], str]] = []
 
-    def _plan(self, build: Build, cmd: Sequence[str]) -> tuple[dict[str, object], str] | None:
-        """The plan of a direct compile standing in for `cmd`, when one holds."""
+    def _plan(
+        self, build: Build, cmd: Sequence[str]
+    ) -> tuple[dict[str, object], str, str | None] | None:
+        """The plan of a direct compile standing in for `cmd`, when one holds: (the plan,
+        its file, the digest of the inputs the compiler reads anew)."""
         if not self._direct or build.flagged or build.tests or not direct.qualifies(cmd):
             return None
         where = str(build.module_dir)
         path = direct.plan_path(cmd, where, self._env)
         plan = direct.load(path)
-        if plan is not None and direct.holds(plan, cmd, where, self._env):
-            return plan, path
-        self.unplanned.append((tuple(cmd), where))
-        return None
+        if plan is None or not direct.holds(plan, cmd, where, self._env):
+            self.unplanned.append((tuple(cmd), where))
+            return None
+        if direct.refused(plan):
+            return None
+        return plan, path, direct.inputs_key(plan)
 
     def start(self, build: Build) -> Running:
         overlay_file = self.write_overlay(build.overlay)
@@ -187,17 +192,22 @@ class Session:
         if planned is not None:
             if early is not None:
                 early.stop()
+            kept = direct.kept_output(planned[1], planned[2])
+            if kept is not None:  # nothing the compiler reads has changed since
+                done = Pending.done((0, "", kept))
+                cwd = build.module_dir
+                return Running(done, cwd, self._stand_ins, tuple(cmd), self._env, Control(), True)
             return self._start_direct(*planned, cmd, build.module_dir)
         if early is not None:
             return early  # the same command, already running
         return self._start(cmd, build.module_dir, group=False)
 
     def _start_direct(
-        self, plan: dict[str, object], path: str, cmd: Sequence[str], cwd: Path
+        self, plan: dict[str, object], path: str, key: str | None, cmd: Sequence[str], cwd: Path
     ) -> Running:
         control = Control(False)
         self._controls.append(control)
-        pending = Pending(self._run_direct, plan, path, cmd, cwd, control)
+        pending = Pending(self._run_direct, plan, path, key, cmd, cwd, control)
         self._running.append(pending)
         return Running(pending, cwd, self._stand_ins, tuple(cmd), self._env, control, True)
 
@@ -205,6 +215,7 @@ class Session:
         self,
         plan: dict[str, object],
         path: str,
+        key: str | None,
         cmd: Sequence[str],
         cwd: Path,
         control: Control,
@@ -226,20 +237,20 @@ class Session:
                 check=False,
                 started=control.started,
             )
-        return self._directly(code, out + err, plan, path, str(work), cmd, cwd, control)
+        return self._directly(code, out + err, plan, path, str(work), key, cmd, cwd, control)
 
     def adopt(
         self,
         proc: process.Spawned | subprocess.Popen[bytes],
         cmd: tuple[str, ...],
         module_dir: str,
-        planned: tuple[dict[str, object], str, str] | None = None,
+        planned: tuple[dict[str, object], str, str, str | None] | None = None,
     ) -> None:
         """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
         leads a process group of its own, so that stopping it stops the compiler too.
-        `planned`: (plan, its file, the compile's folder) when it is the compiler run
-        directly (direct.py) standing in for `cmd`."""
+        `planned`: (plan, its file, the compile's folder, the digest of its inputs) when
+        it is the compiler run directly (direct.py) standing in for `cmd`."""
         control = Control(group=True)
         control.started(proc)
         self._controls.append(control)
@@ -260,12 +271,13 @@ class Session:
         plan: dict[str, object],
         path: str,
         work: str,
+        key: str | None,
         cmd: Sequence[str],
         cwd: Path,
         control: Control,
     ) -> tuple[int, str, str]:
         code, out, err = process.wait_for(proc)
-        return self._directly(code, out + err, plan, path, work, cmd, cwd, control)
+        return self._directly(code, out + err, plan, path, work, key, cmd, cwd, control)
 
     def _directly(
         self,
@@ -274,15 +286,19 @@ class Session:
         plan: dict[str, object],
         path: str,
         work: str,
+        key: str | None,
         cmd: Sequence[str],
         cwd: Path,
         control: Control,
     ) -> tuple[int, str, str]:
-        """A direct compile's result as go build gives it; when the compiler failed, go
-        build's own (the plan no longer holds: it is recorded again)."""
+        """A direct compile's result as go build gives it, kept for the same inputs (`key`,
+        taken before the compile started: kept only if they are still the same); when the
+        compiler failed, go build's own (the plan no longer holds: it is recorded again)."""
         if code == 0:
-            text = output.decode(errors="replace")
-            return 0, "", direct.as_go_prints(text, plan, str(cwd), work)
+            text = direct.as_go_prints(output.decode(errors="replace"), plan, str(cwd), work)
+            if key is not None and direct.inputs_key(plan) == key:
+                direct.keep_output(path, key, text)
+            return 0, "", text
         if control.stopped:
             return code, "", ""
         direct.drop(path)

@@ -229,6 +229,60 @@ def holds(
 # --- Running it -------------------------------------------------------------------------
 
 
+def refused(plan: Mapping[str, object]) -> bool:
+    """A record that the package is not one plain compile: go build compiles it."""
+    return bool(plan.get("refused"))
+
+
+def inputs_key(plan: Mapping[str, object]) -> str | None:
+    """A digest of what the compiler reads anew each time: the plan's command and its Go
+    files' contents (the rest is what `holds` checks). None when a file cannot be read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    argv = plan["argv"]
+    assert isinstance(argv, list)
+    digest.update("\0".join(map(str, argv)).encode())
+    where = str(plan["compile_dir"])
+    for arg in argv[1:]:
+        if isinstance(arg, str) and arg.endswith(".go") and not arg.startswith("-"):
+            try:
+                with open(os.path.join(where, arg), "rb") as source:
+                    digest.update(source.read())
+            except OSError:
+                return None
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _output_path(path: str) -> str:
+    return path.removesuffix(".rec") + ".out"
+
+
+def kept_output(path: str, key: str | None) -> str | None:
+    """The compiler's text from the last direct compile of the same inputs under the plan
+    at `path` (go build's cache would answer the same way), else None."""
+    if key is None:
+        return None
+    try:
+        with open(_output_path(path), encoding="utf-8") as kept:
+            first = kept.readline()
+            return kept.read() if first == key + "\n" else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def keep_output(path: str, key: str, text: str) -> None:
+    target = _output_path(path)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(key + "\n" + text)
+        os.replace(tmp, target)
+    except OSError:
+        drop(tmp)
+
+
 def tool_env(plan: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` with the configuration the go command hands its tools (`go env`)."""
     configured = plan.get("tool_env")
@@ -490,25 +544,36 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
     if dry[0] != 0:
         return False
     step = parse_dry_run(dry[2], import_path)
-    if step is None:
-        return False
-    plan = plan_from(
-        step,
-        exports,
-        cmd=cmd,
-        module_dir=module_dir,
-        import_path=import_path,
-        package_dir=package_dir,
+    plan = (
+        None
+        if step is None
+        else plan_from(
+            step,
+            exports,
+            cmd=cmd,
+            module_dir=module_dir,
+            import_path=import_path,
+            package_dir=package_dir,
+        )
     )
     if plan is None:
-        return False
+        # Not one plain compile (assembly, cgo, embedded files...): noted, so that the next
+        # runs neither look for a plan nor record one again until something changes.
+        plan = {
+            "magic": MAGIC,
+            "refused": True,
+            "cmd": list(cmd),
+            "module_dir": module_dir,
+            "package_dir": package_dir,
+            "exports": [],
+        }
     deps = {d: directory_state(d) for d in sorted(set(mutable))}
     settled = start_ns - _SETTLE_NS
     if any(f[2] >= settled for state in deps.values() for f in state):  # type: ignore[operator]
         return False  # a dependency changed while (or just before) go made its export data
     if package_state(package_dir) != before or module_files(module_dir) != files_before:
         return False
-    compiler = step.argv[0]
+    compiler = step.argv[0] if step is not None and not plan.get("refused") else go
     plan.update(
         module_files=module_files(module_dir),
         tool_env=tool_env,

@@ -89,7 +89,9 @@ class _Compiles:
                 started.proc,
                 started.cmd,
                 started.module_dir,
-                None if planned is None else (planned.plan, planned.path, planned.work),
+                None
+                if planned is None
+                else (planned.plan, planned.path, planned.work, planned.key),
             )
 
     def open(self, go: str) -> compiler.Session:

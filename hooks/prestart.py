@@ -60,12 +60,13 @@ class Early:
 class Direct:
     """The plan a compile `begin` started without the go command follows (direct.py)."""
 
-    __slots__ = ("path", "plan", "work")
+    __slots__ = ("key", "path", "plan", "work")
 
-    def __init__(self, plan: dict[str, object], path: str, work: str) -> None:
+    def __init__(self, plan: dict[str, object], path: str, work: str, key: str | None) -> None:
         self.plan = plan
         self.path = path  # the plan's file
         self.work = work  # the compile's own folder, in the session's
+        self.key = key  # the digest of the compiler's inputs when it started
 
 
 _started: list[Early] = []
@@ -112,6 +113,8 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     alone = threading is None or threading.active_count() == 1
     for n, (module_dir, cmd) in enumerate(commands):
         planned = _planned(cmd, module_dir, env, os.path.join(folder, f"early{n}"))
+        if isinstance(planned, str):
+            continue  # "kept": the run reads the last compile's text of the same inputs
         argv, cwd, tool_env = (cmd, module_dir, env) if planned is None else planned[1:]
         proc: Spawned | subprocess.Popen[bytes] = (
             process.spawn(argv, cwd, tool_env)
@@ -124,23 +127,26 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
 
 def _planned(
     cmd: list[str], module_dir: str, env: Mapping[str, str], work: str
-) -> tuple[Direct, list[str], str, dict[str, str]] | None:
+) -> tuple[Direct, list[str], str, dict[str, str]] | str | None:
     """The direct compile standing in for `cmd` when its plan holds (direct.py): the plan,
     the compiler's command, its directory and environment, its importcfg written into
-    `work`."""
+    `work`; "kept" when the last direct compile of the same inputs left its text."""
     from goescape import direct
 
     if not direct.enabled(env) or not direct.qualifies(cmd):
         return None
     path = direct.plan_path(cmd, module_dir, env)
     plan = direct.load(path)
-    if plan is None or not direct.holds(plan, cmd, module_dir, env):
+    if plan is None or direct.refused(plan) or not direct.holds(plan, cmd, module_dir, env):
         return None
+    key = direct.inputs_key(plan)
+    if direct.kept_output(path, key) is not None:
+        return "kept"
     os.mkdir(work)
     argv, compile_dir, importcfg = direct.command(plan, work)
     with open(os.path.join(work, "direct_importcfg"), "w", encoding="utf-8") as out:
         out.write(importcfg)
-    return Direct(plan, path, work), argv, compile_dir, direct.tool_env(plan, env)
+    return Direct(plan, path, work, key), argv, compile_dir, direct.tool_env(plan, env)
 
 
 def take() -> list[Early]:

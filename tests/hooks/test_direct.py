@@ -580,3 +580,50 @@ def test_a_run_through_go_build_leaves_a_recorder_unless_in_ci(
         ]
     else:
         assert asked in ([], [[]])
+
+
+def test_the_same_inputs_again_read_the_last_direct_compiles_text(
+    shapes: GitRepo, planned: tuple[list[str], dict[str, Any]], started: list[list[str]]
+) -> None:
+    first = _compile(shapes.path, "./user")
+    assert first.direct
+    assert len(_compiler_runs(started)) == 1
+    again = _compile(shapes.path, "./user")  # nothing changed: go build's cache would answer
+    assert again.direct
+    assert len(_compiler_runs(started)) == 1
+    assert again.result() == first.result()
+    _edit_body(shapes.path)
+    edited = _compile(shapes.path, "./user")
+    assert len(_compiler_runs(started)) == 2
+    assert edited.result().output != ""
+
+
+EMBEDDING = """package user
+
+import _ "embed"
+
+//go:embed data.txt
+var data string
+
+func Data() string { return data }
+"""
+
+
+def test_a_package_that_is_not_one_plain_compile_is_noted_and_left_to_go_build(
+    shapes: GitRepo, directly: None, started: list[list[str]]
+) -> None:
+    shapes.write("user/embedding.go", EMBEDDING)
+    shapes.write("user/data.txt", "some data\n")
+    _settle(shapes.path)
+    cmd = _go_build("./user", shapes.path)
+    assert direct.record(cmd, str(shapes.path), process.clean_env())
+    plan = direct.load(direct.plan_path(cmd, str(shapes.path), process.clean_env()))
+    assert plan is not None
+    assert direct.refused(plan)
+    build = compiler.Build(shapes.path, ("./user",), {}, False, "")
+    with compiler.Session(compiler.find_go()) as session:
+        running = session.start(build)
+        assert running.result().ok
+        assert not running.direct
+        assert session.unplanned == []  # not recorded again, run after run
+    assert not _compiler_runs(started)
