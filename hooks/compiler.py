@@ -178,8 +178,6 @@ class Session:
         if plan is None or not direct.holds(plan, cmd, where, self._env):
             self.unplanned.append((tuple(cmd), where))
             return None
-        if direct.refused(plan):
-            return None
         return plan, path, direct.inputs_key(plan)
 
     def start(self, build: Build) -> Running:
@@ -189,18 +187,39 @@ class Session:
         if early is not None and early.direct:
             return early  # the compiler itself, started as this run's plan says
         planned = None if overlay_file else self._plan(build, cmd)
-        if planned is not None:
+        if planned is None:
+            if early is not None:
+                return early  # the same command, already running
+            return self._start(cmd, build.module_dir, group=False)
+        plan, path, key = planned
+        kept = direct.kept_output(path, key)
+        if kept is not None:  # nothing the compiler reads has changed since
             if early is not None:
                 early.stop()
-            kept = direct.kept_output(planned[1], planned[2])
-            if kept is not None:  # nothing the compiler reads has changed since
-                done = Pending.done((0, "", kept))
-                cwd = build.module_dir
-                return Running(done, cwd, self._stand_ins, tuple(cmd), self._env, Control(), True)
-            return self._start_direct(*planned, cmd, build.module_dir)
-        if early is not None:
-            return early  # the same command, already running
-        return self._start(cmd, build.module_dir, group=False)
+            done = Pending.done((0, "", kept))
+            cwd = build.module_dir
+            return Running(done, cwd, self._stand_ins, tuple(cmd), self._env, Control(), True)
+        if not direct.refused(plan):
+            if early is not None:
+                early.stop()
+            return self._start_direct(plan, path, key, cmd, build.module_dir)
+        # More than one plain compile: go build's, its text kept for the same inputs.
+        running = early if early is not None else self._start(cmd, build.module_dir, group=False)
+        pending = Pending(self._keeping, running.pending, plan, path, key)
+        self._running.append(pending)
+        return running._replace(pending=pending)
+
+    @staticmethod
+    def _keeping(
+        pending: Pending[tuple[int, str, str]],
+        plan: dict[str, object],
+        path: str,
+        key: str | None,
+    ) -> tuple[int, str, str]:
+        code, out, err = pending.result()
+        if code == 0 and key is not None and direct.inputs_key(plan) == key:
+            direct.keep_output(path, key, err)
+        return code, out, err
 
     def _start_direct(
         self, plan: dict[str, object], path: str, key: str | None, cmd: Sequence[str], cwd: Path

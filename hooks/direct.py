@@ -241,22 +241,35 @@ def refused(plan: Mapping[str, object]) -> bool:
 
 def inputs_key(plan: Mapping[str, object]) -> str | None:
     """A digest of what the compiler reads anew each time: the plan's command and its Go
-    files' contents (the rest is what `holds` checks). None when a file cannot be read."""
+    files' contents, or for a refused package every file of its directory (the rest is
+    what `holds` checks). None when a file cannot be read."""
     import hashlib
 
     digest = hashlib.sha256()
-    argv = plan["argv"]
-    assert isinstance(argv, list)
-    digest.update("\0".join(map(str, argv)).encode())
-    where = str(plan["compile_dir"])
-    for arg in argv[1:]:
-        if isinstance(arg, str) and arg.endswith(".go") and not arg.startswith("-"):
-            try:
-                with open(os.path.join(where, arg), "rb") as source:
-                    digest.update(source.read())
-            except OSError:
-                return None
-            digest.update(b"\0")
+    if refused(plan):
+        # go build compiles it: every file of the package's directory may be read (assembly,
+        # C, embedded files).
+        where = str(plan["package_dir"])
+        try:
+            files = sorted(n for n in os.listdir(where) if _seen(n))
+        except OSError:
+            return None
+        digest.update("\0".join(map(str, plan["cmd"])).encode())  # type: ignore[call-overload]
+    else:
+        argv = plan["argv"]
+        assert isinstance(argv, list)
+        digest.update("\0".join(map(str, argv)).encode())
+        where = str(plan["compile_dir"])
+        files = [a for a in argv[1:] if isinstance(a, str) and a.endswith(".go")]
+    for name in files:
+        full = os.path.join(where, name)
+        if os.path.isdir(full):
+            continue
+        try:
+            with open(full, "rb") as source:
+                digest.update(name.encode() + b"\0" + source.read() + b"\0")
+        except OSError:
+            return None
     return digest.hexdigest()
 
 

@@ -137,11 +137,13 @@ def _planned(
         return None
     path = direct.plan_path(cmd, module_dir, env)
     plan = direct.load(path)
-    if plan is None or direct.refused(plan) or not direct.holds(plan, cmd, module_dir, env):
+    if plan is None or not direct.holds(plan, cmd, module_dir, env):
         return None
     key = direct.inputs_key(plan)
     if direct.kept_output(path, key) is not None:
         return "kept"
+    if direct.refused(plan):
+        return None  # go build compiles it
     os.mkdir(work)
     argv, compile_dir, importcfg = direct.command(plan, work)
     with open(os.path.join(work, "direct_importcfg"), "w", encoding="utf-8") as out:

@@ -623,7 +623,17 @@ def test_a_package_that_is_not_one_plain_compile_is_noted_and_left_to_go_build(
     build = compiler.Build(shapes.path, ("./user",), {}, False, "")
     with compiler.Session(compiler.find_go()) as session:
         running = session.start(build)
-        assert running.result().ok
+        result = running.result()
+        assert result.ok
         assert not running.direct
         assert session.unplanned == []  # not recorded again, run after run
     assert not _compiler_runs(started)
+    assert len(_go_build_runs(started)) == 1
+    # Nothing in the package's directory changed: go build's text of last time.
+    with compiler.Session(compiler.find_go()) as session:
+        assert session.start(build).result() == result
+    assert len(_go_build_runs(started)) == 1
+    shapes.write("user/data.txt", "other data\n")
+    with compiler.Session(compiler.find_go()) as session:
+        assert session.start(build).result().ok
+    assert len(_go_build_runs(started)) == 2
