@@ -417,7 +417,12 @@ def parse_dry_run(text: str, import_path: str) -> Step | None:
             continue
         if current != import_path:
             continue
-        if line.startswith(("mkdir -p $WORK/", "go tool buildid -w $WORK/")):
+        words = line.split(" ")
+        if line.startswith("mkdir -p $WORK/") or (
+            # `go tool buildid` (Go 1.23 on) or the tool's own path (before): stamping.
+            (words[:3] == ["go", "tool", "buildid"] or os.path.basename(words[0]) == "buildid")
+            and "-w" in words
+        ):
             continue
         if "\\" in line or step is not None:
             return None

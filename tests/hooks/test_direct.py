@@ -501,6 +501,13 @@ def test_no_plan_for_anything_but_one_plain_compile(change: tuple[str, str], why
     assert _plan(DRY_RUN.replace(old, new)) is None, why
 
 
+def test_go_1_22s_buildid_line_is_part_of_a_plain_compile() -> None:
+    old = "go tool buildid -w $WORK/b001/_pkg_.a # internal"
+    assert old in DRY_RUN
+    older = DRY_RUN.replace(old, "/t/buildid -w $WORK/b001/_pkg_.a # internal")
+    assert _plan(older) == _plan(DRY_RUN)
+
+
 def test_no_plan_when_an_import_has_no_export_data() -> None:
     assert _plan(DRY_RUN, {"m/dep": "/cache/dep-d"}) is None
 
