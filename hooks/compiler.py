@@ -164,6 +164,7 @@ class Session:
         # that qualify but have no plan that holds: recorded when the run ends.
         self._direct = direct.enabled(os.environ)
         self.unplanned: list[tuple[tuple[str, ...], str]] = []
+        self._keeping_now: list[Pending[None]] = []  # compiler text being kept (direct.py)
 
     def _plan(
         self, build: Build, cmd: Sequence[str]
@@ -209,17 +210,29 @@ class Session:
         self._running.append(pending)
         return running._replace(pending=pending)
 
-    @staticmethod
     def _keeping(
+        self,
         pending: Pending[tuple[int, str, str]],
         plan: dict[str, object],
         path: str,
         key: str | None,
     ) -> tuple[int, str, str]:
         code, out, err = pending.result()
-        if code == 0 and key is not None and direct.inputs_key(plan) == key:
-            direct.keep_output(path, key, err)
+        if code == 0:
+            self._keep(plan, path, key, err)
         return code, out, err
+
+    def _keep(self, plan: dict[str, object], path: str, key: str | None, text: str) -> None:
+        """Keep `text` for the inputs `key` names, if they are still those (a file saved
+        during the compile is not): beside the run, which waits for it only at the end."""
+        if key is None:
+            return
+
+        def keep() -> None:
+            if direct.inputs_key(plan) == key:
+                direct.keep_output(path, key, text)
+
+        self._keeping_now.append(Pending(keep))
 
     def _start_direct(
         self, plan: dict[str, object], path: str, key: str | None, cmd: Sequence[str], cwd: Path
@@ -315,8 +328,7 @@ class Session:
         compiler failed, go build's own (the plan no longer holds: it is recorded again)."""
         if code == 0:
             text = direct.as_go_prints(output.decode(errors="replace"), plan, str(cwd), work)
-            if key is not None and direct.inputs_key(plan) == key:
-                direct.keep_output(path, key, text)
+            self._keep(plan, path, key, text)
             return 0, "", text
         if control.stopped:
             return code, "", ""
@@ -381,6 +393,8 @@ class Session:
         try:
             for pending in self._running:
                 pending.wait()
+            for keeping in self._keeping_now:
+                keeping.wait()
         finally:
             _remove(self._folder)
 
