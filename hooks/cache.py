@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from goescape import __version__
+from goescape import __version__, cachedir
 
-ENV_DIR = "GOESCAPE_CACHE_DIR"
-# Bump when the entry layout or the meaning of a key part changes.
-FORMAT = 1
+ENV_DIR = cachedir.ENV_DIR
+FORMAT = cachedir.FORMAT
 # Bound on the entries' total size; eviction trims to _TRIM_TO of it, oldest use first.
 MAX_BYTES = 64 * 1024 * 1024
 _TRIM_TO = 0.8
@@ -95,15 +94,7 @@ def digest(key: Key) -> str:
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """`$GOESCAPE_CACHE_DIR`, else `$XDG_CACHE_HOME/goescape`, else `~/.cache/goescape`."""
-    env = os.environ if environ is None else environ
-    override = env.get(ENV_DIR, "")
-    if override:
-        return Path(override)
-    xdg = env.get("XDG_CACHE_HOME", "")
-    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "goescape"
-    return Path.home() / ".cache" / "goescape"
+    return Path(cachedir.top(os.environ if environ is None else environ))
 
 
 def _entries(directory: Path | None) -> Path:

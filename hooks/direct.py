@@ -84,11 +84,11 @@ def qualifies(cmd: Sequence[str]) -> bool:
 def plan_path(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> str:
     import zlib
 
-    from goescape import prestart
+    from goescape import cachedir
 
     key = "\0".join([module_dir, *cmd])
-    folder = os.path.dirname(prestart._entry_path(module_dir, environ))
-    return os.path.join(folder, f"direct-{zlib.crc32(key.encode()):08x}.rec")
+    name = f"direct-{zlib.crc32(key.encode()):08x}.rec"  # cache.RECORD_SUFFIX
+    return os.path.join(cachedir.entries(environ), name)
 
 
 def environment(environ: Mapping[str, str]) -> list[list[str]]:

@@ -257,18 +257,13 @@ def _read(path: str) -> list[str]:
 
 
 def _entry_path(where: str, environ: Mapping[str, str]) -> str:
-    """The record's file, in goescape's cache directory (cache.cache_dir, with os.path)."""
+    """The record's file, beside goescape's cache entries."""
     import zlib
 
-    top = environ.get("GOESCAPE_CACHE_DIR", "")
-    if not top:
-        xdg = environ.get("XDG_CACHE_HOME", "")
-        base = (
-            xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-        )
-        top = os.path.join(base, "goescape")
+    from goescape import cachedir
+
     name = f"prestart-{zlib.crc32(where.encode()):08x}.rec"  # cache.RECORD_SUFFIX
-    return os.path.join(top, "v1", name)
+    return os.path.join(cachedir.entries(environ), name)
 
 
 def remember(where: str, go: str, builds: Sequence[Build], environ: Mapping[str, str]) -> None:

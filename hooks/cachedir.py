@@ -1,0 +1,34 @@
+"""Where goescape's cache lives: `$GOESCAPE_CACHE_DIR`, else `$XDG_CACHE_HOME/goescape`,
+else `~/.cache/goescape`.
+
+With os.path alone: prestart.py and direct.py ask before the run imports anything else.
+cache.py keeps its entries there, and the two keep their records beside them.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+ENV_DIR = "GOESCAPE_CACHE_DIR"
+# Bump when the entry layout or the meaning of a key part changes (cache.py).
+FORMAT = 1
+
+
+def top(environ: Mapping[str, str]) -> str:
+    override = environ.get(ENV_DIR, "")
+    if override:
+        return override
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "goescape")
+    return os.path.join(os.path.expanduser("~"), ".cache", "goescape")
+
+
+def entries(environ: Mapping[str, str]) -> str:
+    """The directory of the entries and records of this cache format."""
+    return os.path.join(top(environ), f"v{FORMAT}")
