@@ -283,7 +283,7 @@ def kept_output(path: str, key: str | None) -> str | None:
     if key is None:
         return None
     try:
-        with open(_output_path(path), encoding="utf-8") as kept:
+        with open(_output_path(path), encoding="utf-8", newline="") as kept:
             first = kept.readline()
             return kept.read() if first == key + "\n" else None
     except (OSError, UnicodeDecodeError):
@@ -294,7 +294,7 @@ def keep_output(path: str, key: str, text: str) -> None:
     target = _output_path(path)
     tmp = f"{target}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "w", encoding="utf-8") as out:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
             out.write(key + "\n" + text)
         os.replace(tmp, target)
     except OSError:
