@@ -239,38 +239,55 @@ def refused(plan: Mapping[str, object]) -> bool:
     return bool(plan.get("refused"))
 
 
+# Digests taken in this process (prestart's, the compile session's, the keeping's), by the
+# files' size and modification time: the same files are not read and hashed again.
+_digests: dict[tuple[object, ...], str] = {}
+
+
 def inputs_key(plan: Mapping[str, object]) -> str | None:
     """A digest of what the compiler reads anew each time: the plan's command and its Go
     files' contents, or for a refused package every file of its directory (the rest is
     what `holds` checks). None when a file cannot be read."""
-    import hashlib
+    import stat
 
-    digest = hashlib.sha256()
     if refused(plan):
         # go build compiles it: every file of the package's directory may be read (assembly,
         # C, embedded files).
         where = str(plan["package_dir"])
         try:
-            files = sorted(n for n in os.listdir(where) if _seen(n))
+            names = sorted(n for n in os.listdir(where) if _seen(n))
         except OSError:
             return None
-        digest.update("\0".join(map(str, plan["cmd"])).encode())  # type: ignore[call-overload]
+        command = plan["cmd"]
     else:
-        argv = plan["argv"]
-        assert isinstance(argv, list)
-        digest.update("\0".join(map(str, argv)).encode())
+        command = plan["argv"]
+        assert isinstance(command, list)
         where = str(plan["compile_dir"])
-        files = [a for a in argv[1:] if isinstance(a, str) and a.endswith(".go")]
-    for name in files:
-        full = os.path.join(where, name)
-        if os.path.isdir(full):
-            continue
+        names = [a for a in command[1:] if isinstance(a, str) and a.endswith(".go")]
+    assert isinstance(command, list)
+    files: list[tuple[str, int, int]] = []
+    for name in names:
         try:
-            with open(full, "rb") as source:
+            st = os.stat(os.path.join(where, name))
+        except OSError:
+            return None
+        if not stat.S_ISDIR(st.st_mode):
+            files.append((name, st.st_size, st.st_mtime_ns))
+    seen = (tuple(map(str, command)), where, tuple(files))
+    known = _digests.get(seen)
+    if known is not None:
+        return known
+    import hashlib
+
+    digest = hashlib.sha256("\0".join(map(str, command)).encode())
+    for name, _, _ in files:
+        try:
+            with open(os.path.join(where, name), "rb") as source:
                 digest.update(name.encode() + b"\0" + source.read() + b"\0")
         except OSError:
             return None
-    return digest.hexdigest()
+    _digests[seen] = digest.hexdigest()
+    return _digests[seen]
 
 
 def _output_path(path: str) -> str:
