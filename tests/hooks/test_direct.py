@@ -8,10 +8,13 @@ longer holds is never used, and that a direct compile that fails gives go build'
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -644,3 +647,58 @@ def test_a_package_that_is_not_one_plain_compile_is_noted_and_left_to_go_build(
     with compiler.Session(compiler.find_go()) as session:
         assert session.start(build).result().ok
     assert len(_go_build_runs(started)) == 2
+
+
+def test_nobody_waits_for_the_recorder(
+    branch: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit reads the hook's output until every holder of its pipes has gone: the
+    recorder must hold none. A `go` that takes 20 s to list packages stands in for a slow
+    recorder; the run that leaves it behind still ends at once."""
+    real_go = shutil.which("go")
+    assert real_go is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    marker = tmp_path / "recorder-ran"
+    wrapper = bin_dir / "go"
+    wrapper.write_text(
+        f'#!/bin/sh\nif [ "$1" = list ]; then touch {marker}; sleep 20; fi\nexec {real_go} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("GOESCAPE_DIRECT", "on")
+    monkeypatch.delenv("CI", raising=False)
+    branch.write("user/user.go", ESCAPING_USER)
+    started_at = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "goescape", "--format", "json"],
+        cwd=branch.path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    took = time.monotonic() - started_at
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["new"] >= 1
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert marker.exists()  # the recorder was started, and is still listing
+        assert took < 15
+    finally:
+        _stop_recorders(str(branch.path))
+
+
+def _stop_recorders(mentioning: str) -> None:
+    """Stop the recorders (each leads a session of its own) started for `mentioning`."""
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"direct.main(" in cmdline and mentioning.encode() in cmdline:
+            with contextlib.suppress(OSError):
+                os.killpg(int(entry.name), signal.SIGKILL)
