@@ -166,11 +166,8 @@ class Session:
         self.unplanned: list[tuple[tuple[str, ...], str]] = []
         self._keeping_now: list[Pending[None]] = []  # compiler text being kept (direct.py)
 
-    def _plan(
-        self, build: Build, cmd: Sequence[str]
-    ) -> tuple[dict[str, object], str, str | None] | None:
-        """The plan of a direct compile standing in for `cmd`, when one holds: (the plan,
-        its file, the digest of the inputs the compiler reads anew)."""
+    def _plan(self, build: Build, cmd: Sequence[str]) -> direct.Planned | None:
+        """The plan of a direct compile standing in for `cmd`, when one holds."""
         if not self._direct or build.flagged or build.tests or not direct.qualifies(cmd):
             return None
         where = str(build.module_dir)
@@ -179,7 +176,7 @@ class Session:
         if plan is None or not direct.holds(plan, cmd, where, self._env):
             self.unplanned.append((tuple(cmd), where))
             return None
-        return plan, path, direct.inputs_key(plan)
+        return direct.Planned(plan, path, direct.inputs_key(plan))
 
     def start(self, build: Build) -> Running:
         overlay_file = self.write_overlay(build.overlay)
@@ -192,97 +189,80 @@ class Session:
             if early is not None:
                 return early  # the same command, already running
             return self._start(cmd, build.module_dir, group=False)
-        plan, path, key = planned
-        kept = direct.kept_output(path, key)
+        kept = direct.kept_output(planned.path, planned.key)
         if kept is not None:  # nothing the compiler reads has changed since
             if early is not None:
                 early.stop()
             done = Pending.done((0, "", kept))
             cwd = build.module_dir
             return Running(done, cwd, self._stand_ins, tuple(cmd), self._env, Control(), True)
-        if not direct.refused(plan):
+        if not direct.refused(planned.plan):
             if early is not None:
                 early.stop()
-            return self._start_direct(plan, path, key, cmd, build.module_dir)
+            return self._start_direct(planned, cmd, build.module_dir)
         # More than one plain compile: go build's, its text kept for the same inputs.
         running = early if early is not None else self._start(cmd, build.module_dir, group=False)
-        pending = Pending(self._keeping, running.pending, plan, path, key)
+        pending = Pending(self._keeping, running.pending, planned)
         self._running.append(pending)
         return running._replace(pending=pending)
 
     def _keeping(
-        self,
-        pending: Pending[tuple[int, str, str]],
-        plan: dict[str, object],
-        path: str,
-        key: str | None,
+        self, pending: Pending[tuple[int, str, str]], planned: direct.Planned
     ) -> tuple[int, str, str]:
         code, out, err = pending.result()
         if code == 0:
-            self._keep(plan, path, key, err)
+            self._keep(planned, err)
         return code, out, err
 
-    def _keep(self, plan: dict[str, object], path: str, key: str | None, text: str) -> None:
-        """Keep `text` for the inputs `key` names, if they are still those (a file saved
-        during the compile is not): beside the run, which waits for it only at the end."""
+    def _keep(self, planned: direct.Planned, text: str) -> None:
+        """Keep `text` for the inputs `planned.key` names, if they are still those (a file
+        saved during the compile is not): beside the run, which waits for it only at the
+        end."""
+        key = planned.key
         if key is None:
             return
 
         def keep() -> None:
-            if direct.inputs_key(plan) == key:
-                direct.keep_output(path, key, text)
+            if direct.inputs_key(planned.plan) == key:
+                direct.keep_output(planned.path, key, text)
 
         self._keeping_now.append(Pending(keep))
 
-    def _start_direct(
-        self, plan: dict[str, object], path: str, key: str | None, cmd: Sequence[str], cwd: Path
-    ) -> Running:
+    def _start_direct(self, planned: direct.Planned, cmd: Sequence[str], cwd: Path) -> Running:
         control = Control(False)
         self._controls.append(control)
-        pending = Pending(self._run_direct, plan, path, key, cmd, cwd, control)
+        pending = Pending(self._run_direct, planned, cmd, cwd, control)
         self._running.append(pending)
         return Running(pending, cwd, self._stand_ins, tuple(cmd), self._env, control, True)
 
     def _run_direct(
-        self,
-        plan: dict[str, object],
-        path: str,
-        key: str | None,
-        cmd: Sequence[str],
-        cwd: Path,
-        control: Control,
+        self, planned: direct.Planned, cmd: Sequence[str], cwd: Path, control: Control
     ) -> tuple[int, str, str]:
-        """The compiler run as `plan` says, its text as go build prints it; when it fails,
-        `cmd` itself (the plan no longer holds: it is recorded again)."""
+        """The compiler run as the plan says, its text as go build prints it; when it
+        fails, `cmd` itself (the plan no longer holds: it is recorded again)."""
         with self._slots:
             if control.stopped:
                 return -1, "", ""
             self._overlays += 1
-            work = self._folder / f"direct{self._overlays}"
-            work.mkdir()
-            argv, compile_dir, importcfg = direct.command(plan, str(work))
-            (work / "direct_importcfg").write_text(importcfg, encoding="utf-8")
+            work = str(self._folder / f"direct{self._overlays}")
+            argv, compile_dir, env = direct.prepare(planned, work, self._env)
             code, out, err = process.run(
-                argv,
-                cwd=compile_dir,
-                env=direct.tool_env(plan, self._env),
-                check=False,
-                started=control.started,
+                argv, cwd=compile_dir, env=env, check=False, started=control.started
             )
-        return self._directly(code, out + err, plan, path, str(work), key, cmd, cwd, control)
+        return self._directly(code, out + err, planned, cmd, cwd, control)
 
     def adopt(
         self,
         proc: process.Spawned | subprocess.Popen[bytes],
         cmd: tuple[str, ...],
         module_dir: str,
-        planned: tuple[dict[str, object], str, str, str | None] | None = None,
+        planned: direct.Planned | None = None,
     ) -> None:
         """Take a compile prestart.begin started before the run knew whether it wants it:
         `start` hands it out for the same command; `stop_unclaimed` stops it otherwise. It
         leads a process group of its own, so that stopping it stops the compiler too.
-        `planned`: (plan, its file, the compile's folder, the digest of its inputs) when
-        it is the compiler run directly (direct.py) standing in for `cmd`."""
+        `planned`: the plan it follows when it is the compiler run directly (direct.py),
+        standing in for `cmd`."""
         control = Control(group=True)
         control.started(proc)
         self._controls.append(control)
@@ -290,7 +270,7 @@ class Session:
         if planned is None:
             pending = Pending(self._finish, proc)
         else:
-            pending = Pending(self._finish_direct, proc, *planned, cmd, cwd, control)
+            pending = Pending(self._finish_direct, proc, planned, cmd, cwd, control)
         self._running.append(pending)
         running = Running(
             pending, cwd, self._stand_ins, cmd, self._env, control, planned is not None
@@ -300,39 +280,34 @@ class Session:
     def _finish_direct(
         self,
         proc: process.Spawned | subprocess.Popen[bytes],
-        plan: dict[str, object],
-        path: str,
-        work: str,
-        key: str | None,
+        planned: direct.Planned,
         cmd: Sequence[str],
         cwd: Path,
         control: Control,
     ) -> tuple[int, str, str]:
         code, out, err = process.wait_for(proc)
-        return self._directly(code, out + err, plan, path, work, key, cmd, cwd, control)
+        return self._directly(code, out + err, planned, cmd, cwd, control)
 
     def _directly(
         self,
         code: int,
         output: bytes,
-        plan: dict[str, object],
-        path: str,
-        work: str,
-        key: str | None,
+        planned: direct.Planned,
         cmd: Sequence[str],
         cwd: Path,
         control: Control,
     ) -> tuple[int, str, str]:
-        """A direct compile's result as go build gives it, kept for the same inputs (`key`,
-        taken before the compile started: kept only if they are still the same); when the
-        compiler failed, go build's own (the plan no longer holds: it is recorded again)."""
+        """A direct compile's result as go build gives it, kept for the same inputs; when
+        the compiler failed, go build's own (the plan no longer holds: it is recorded
+        again)."""
         if code == 0:
-            text = direct.as_go_prints(output.decode(errors="replace"), plan, str(cwd), work)
-            self._keep(plan, path, key, text)
+            text = output.decode(errors="replace")
+            text = direct.as_go_prints(text, planned.plan, str(cwd), planned.work)
+            self._keep(planned, text)
             return 0, "", text
         if control.stopped:
             return code, "", ""
-        direct.drop(path)
+        direct.drop(planned.path)
         self.unplanned.append((tuple(cmd), str(cwd)))
         return self._run(cmd, cwd, control)
 

@@ -324,6 +324,32 @@ def tool_env(plan: Mapping[str, object], environ: Mapping[str, str]) -> dict[str
     return {**environ, **(configured if isinstance(configured, dict) else {})}
 
 
+class Planned:
+    """A plan that holds, as a run uses it (a plain class: prestart creates one before
+    typing is imported)."""
+
+    __slots__ = ("key", "path", "plan", "work")
+
+    def __init__(self, plan: dict[str, object], path: str, key: str | None, work: str = ""):
+        self.plan = plan
+        self.path = path  # the plan's file
+        self.key = key  # the digest of the compiler's inputs (`inputs_key`) before it ran
+        self.work = work  # the compile's own folder, once it is started
+
+
+def prepare(
+    planned: Planned, work: str, environ: Mapping[str, str]
+) -> tuple[list[str], str, dict[str, str]]:
+    """Make the compile's folder `work` (its importcfg written there) and return the
+    compiler's command, its directory and its environment; `planned.work` is set."""
+    os.mkdir(work)
+    argv, compile_dir, importcfg = command(planned.plan, work)
+    with open(os.path.join(work, "direct_importcfg"), "w", encoding="utf-8") as out:
+        out.write(importcfg)
+    planned.work = work
+    return argv, compile_dir, tool_env(planned.plan, environ)
+
+
 def command(plan: Mapping[str, object], folder: str) -> tuple[list[str], str, str]:
     """(the compile command, its working directory, the importcfg text) of `plan`, writing
     into `folder`; run it with `tool_env`."""

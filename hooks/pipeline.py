@@ -84,15 +84,7 @@ class _Compiles:
         go = early[0].cmd[0]
         self.session = stack.enter_context(compiler.Session(go, early[0].folder))
         for started in early:
-            planned = started.direct
-            self.session.adopt(
-                started.proc,
-                started.cmd,
-                started.module_dir,
-                None
-                if planned is None
-                else (planned.plan, planned.path, planned.work, planned.key),
-            )
+            self.session.adopt(started.proc, started.cmd, started.module_dir, started.direct)
 
     def open(self, go: str) -> compiler.Session:
         from goescape import compiler

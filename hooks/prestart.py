@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from goescape.compiler import Build
+    from goescape.direct import Planned
     from goescape.process import Spawned
 
 _MAGIC = "goescape prestart 1"
@@ -48,25 +49,13 @@ class Early:
         cmd: tuple[str, ...],
         module_dir: str,
         folder: str,  # go's GOTMPDIR: the compile session's folder, when the run takes it
-        direct: Direct | None = None,
+        direct: Planned | None = None,
     ) -> None:
         self.proc = proc
         self.cmd = cmd  # the go build command, also when the compiler runs directly
         self.module_dir = module_dir
         self.folder = folder
         self.direct = direct
-
-
-class Direct:
-    """The plan a compile `begin` started without the go command follows (direct.py)."""
-
-    __slots__ = ("key", "path", "plan", "work")
-
-    def __init__(self, plan: dict[str, object], path: str, work: str, key: str | None) -> None:
-        self.plan = plan
-        self.path = path  # the plan's file
-        self.work = work  # the compile's own folder, in the session's
-        self.key = key  # the digest of the compiler's inputs when it started
 
 
 _started: list[Early] = []
@@ -127,7 +116,7 @@ def _begin(argv: Sequence[str], environ: Mapping[str, str]) -> None:
 
 def _planned(
     cmd: list[str], module_dir: str, env: Mapping[str, str], work: str
-) -> tuple[Direct, list[str], str, dict[str, str]] | str | None:
+) -> tuple[Planned, list[str], str, dict[str, str]] | str | None:
     """The direct compile standing in for `cmd` when its plan holds (direct.py): the plan,
     the compiler's command, its directory and environment, its importcfg written into
     `work`; "kept" when the last direct compile of the same inputs left its text."""
@@ -144,11 +133,8 @@ def _planned(
         return "kept"
     if direct.refused(plan):
         return None  # go build compiles it
-    os.mkdir(work)
-    argv, compile_dir, importcfg = direct.command(plan, work)
-    with open(os.path.join(work, "direct_importcfg"), "w", encoding="utf-8") as out:
-        out.write(importcfg)
-    return Direct(plan, path, work, key), argv, compile_dir, direct.tool_env(plan, env)
+    planned = direct.Planned(plan, path, key)
+    return planned, *direct.prepare(planned, work, env)
 
 
 def take() -> list[Early]:
