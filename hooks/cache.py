@@ -28,7 +28,7 @@ MAX_BYTES = 64 * 1024 * 1024
 _TRIM_TO = 0.8
 # Temporary files older than this belong to a run that was killed mid-write.
 _STALE_TMP_SECONDS = 3600.0
-_TMP_PREFIX = ".tmp-"
+_TMP_PREFIX = cachedir.TMP_PREFIX
 _SUFFIX = ".txt"
 # Besides entries: flags (`mark`, empty files) and records other modules keep in the same
 # directory (prestart.py): evicted and cleared with the entries.

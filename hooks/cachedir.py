@@ -2,7 +2,8 @@
 else `~/.cache/goescape`.
 
 With os.path alone: prestart.py and direct.py ask before the run imports anything else.
-cache.py keeps its entries there, and the two keep their records beside them.
+cache.py keeps its entries there, and the two keep their records beside them
+(`write_record`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 ENV_DIR = "GOESCAPE_CACHE_DIR"
 # Bump when the entry layout or the meaning of a key part changes (cache.py).
 FORMAT = 1
+# Temporary files of a write in progress; cache.py removes those a killed run left.
+TMP_PREFIX = ".tmp-"
 
 
 def top(environ: Mapping[str, str]) -> str:
@@ -32,3 +35,26 @@ def top(environ: Mapping[str, str]) -> str:
 def entries(environ: Mapping[str, str]) -> str:
     """The directory of the entries and records of this cache format."""
     return os.path.join(top(environ), f"v{FORMAT}")
+
+
+def write_record(path: str, text: str) -> bool:
+    """Write `text` to `path` whole or not at all: concurrent runs read a whole record or
+    none. False (nothing written) when the file system says no."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    tmp = ""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp:
+            import contextlib
+
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
+    return True

@@ -291,7 +291,8 @@ def inputs_key(plan: Mapping[str, object]) -> str | None:
 
 
 def _output_path(path: str) -> str:
-    return path.removesuffix(".rec") + ".out"
+    # A record too (cache.RECORD_SUFFIX): cleared with goescape's cache.
+    return path.removesuffix(".rec") + "-text.rec"
 
 
 def kept_output(path: str, key: str | None) -> str | None:
@@ -308,14 +309,9 @@ def kept_output(path: str, key: str | None) -> str | None:
 
 
 def keep_output(path: str, key: str, text: str) -> None:
-    target = _output_path(path)
-    tmp = f"{target}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            out.write(key + "\n" + text)
-        os.replace(tmp, target)
-    except OSError:
-        drop(tmp)
+    from goescape import cachedir
+
+    cachedir.write_record(_output_path(path), key + "\n" + text)
 
 
 def tool_env(plan: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, str]:
@@ -654,16 +650,9 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
 def _write(path: str, plan: Mapping[str, object]) -> bool:
     import json
 
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as out:
-            json.dump(plan, out)
-        os.replace(tmp, path)
-    except OSError:
-        drop(tmp)
-        return False
-    return True
+    from goescape import cachedir
+
+    return cachedir.write_record(path, json.dumps(plan))
 
 
 _queued: list[tuple[list[str], str]] = []

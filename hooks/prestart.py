@@ -264,14 +264,6 @@ def remember(where: str, go: str, builds: Sequence[Build], environ: Mapping[str,
     path = _entry_path(where, environ)
     if _read(path) == text.split("\n"):
         return
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        import contextlib
+    from goescape import cachedir
 
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    cachedir.write_record(path, text)

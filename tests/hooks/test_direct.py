@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from goescape import compiler, direct, prestart, process
+from goescape import cache, compiler, direct, prestart, process
 from goescape.cli import main
 
 from tests.conftest import go_version
@@ -702,3 +702,19 @@ def _stop_recorders(mentioning: str) -> None:
         if b"direct.main(" in cmdline and mentioning.encode() in cmdline:
             with contextlib.suppress(OSError):
                 os.killpg(int(entry.name), signal.SIGKILL)
+
+
+def test_plans_and_kept_text_are_records_of_goescapes_cache(
+    shapes: GitRepo, directly: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = tmp_path / "cache"
+    monkeypatch.setenv("GOESCAPE_CACHE_DIR", str(top))
+    cmd = _go_build("./user", shapes.path)
+    assert direct.record(cmd, str(shapes.path), process.clean_env())
+    assert _compile(shapes.path, "./user").direct  # keeps its text before the session ends
+    names = sorted(os.listdir(top / "v1"))
+    assert len(names) == 2
+    assert names[0].startswith("direct-")
+    assert names[0].removesuffix("-text.rec") == names[1].removesuffix(".rec")
+    assert cache.clear(directory=top) == 2
+    assert os.listdir(top / "v1") == []
