@@ -74,8 +74,12 @@ def qualifies(cmd: Sequence[str]) -> bool:
     package pattern, no overlay."""
     if len(cmd) < 3 or cmd[1] != "build":
         return False
-    patterns = [a for a in cmd[2:] if not a.startswith("-") and a != os.devnull]
-    return len(patterns) == 1 and not any(a.startswith("-overlay") for a in cmd)
+    return len(_patterns(cmd)) == 1 and not any(a.startswith("-overlay") for a in cmd)
+
+
+def _patterns(cmd: Sequence[str]) -> list[str]:
+    """The package patterns of a go build command (compiler.command's shape)."""
+    return [a for a in cmd[2:] if not a.startswith("-") and a != os.devnull]
 
 
 # --- The plan's file --------------------------------------------------------------------
@@ -551,14 +555,14 @@ _LIST_FORMAT = (
 
 def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> bool:
     """Record the plan of the head build `cmd` (run in `module_dir`); False when the package
-    does not qualify or something moved while recording. Runs two go commands: call it
+    does not qualify or something moved while recording. Runs three go commands: call it
     where nobody waits (`record_later`)."""
     import time
 
     from goescape import process
 
     go = cmd[0]
-    pattern = next(a for a in cmd[2:] if not a.startswith("-") and a != os.devnull)
+    pattern = _patterns(cmd)[0]
     flags = [a for a in cmd[2:] if a.startswith(("-tags=", "-pgo="))]
     package_dir = os.path.normpath(os.path.join(module_dir, pattern))
     start_ns = time.time_ns()
@@ -637,7 +641,7 @@ def record(cmd: Sequence[str], module_dir: str, environ: Mapping[str, str]) -> b
         return False
     compiler = step.argv[0] if step is not None and not plan.get("refused") else go
     plan.update(
-        module_files=module_files(module_dir),
+        module_files=files_before,
         tool_env=tool_env,
         env=environment(environ),
         tools=[[p, *_stat(p)] for p in (go, compiler)],
