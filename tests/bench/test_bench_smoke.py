@@ -51,17 +51,7 @@ FIGURE = r"\d+(\.\d+)? (s|ms|MB)"
 @pytest.mark.slow
 def test_smoke_benchmark_prints_every_figure_and_verdict(tmp_path: Path) -> None:
     raw = tmp_path / "raw.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--smoke", "--quiet", "--json", str(raw)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert "goescape: not available" not in out
-    assert "goescape: failed" not in out
+    out = _bench("--smoke", "--quiet", "--json", str(raw))
     for row in ROWS:
         # label, then median, min and max as figures, then n = 1 (one smoke round)
         pattern = rf"^{row}\s+{FIGURE}\s+{FIGURE}\s+{FIGURE}\s+1$"
@@ -81,34 +71,24 @@ def test_smoke_benchmark_of_a_function_of_any_repository(tmp_path: Path) -> None
     repo = tmp_path / "repo"
     generate.generate(repo, Spec(packages=3, files=2, funcs=3, seed=3))
     before = generate.git(repo, "status", "--porcelain"), generate.git(repo, "rev-parse", "HEAD")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--repo",
-            str(repo),
-            "--package",
-            "p001",
-            "--function",
-            "Store.Len",
-            "--rounds",
-            "1",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    out = _bench(
+        "--repo",
+        str(repo),
+        "--package",
+        "p001",
+        "--function",
+        "Store.Len",
+        "--rounds",
+        "1",
+        "--quiet",
     )
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert "goescape: failed" not in out
-    assert "goescape: not available" not in out
     subject = r"example\.com/bench/p001 \(`Store\.Len`\)"
     number = r"\d+\.\d\d"
     assert re.search(rf"^\| {subject} \| {number} s \| {number} s \| {number} \|$", out, re.M), out
     reported = rf"^\| {subject}, a new escape reported \| {number} s \| {number} s \| {number} \|$"
     assert re.search(reported, out, re.M), out
+    through_go = rf"^\| {subject}, GOESCAPE_DIRECT=off \| {number} s \| {number} s \| {number} \|$"
+    assert re.search(through_go, out, re.M), out
     for row in ("(b) goescape, one function changed", "(d) goescape, first run"):
         assert re.search(rf"^{re.escape(row)}.*\s{FIGURE}\s+{FIGURE}\s+{FIGURE}\s+1$", out, re.M)
     line = re.search(
@@ -117,3 +97,18 @@ def test_smoke_benchmark_of_a_function_of_any_repository(tmp_path: Path) -> None
     assert line, out
     after = generate.git(repo, "status", "--porcelain"), generate.git(repo, "rev-parse", "HEAD")
     assert after == before
+
+
+def _bench(*args: str) -> str:
+    """The benchmark's output for `args`, once it has ended well and goescape ran."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "goescape: not available" not in proc.stdout
+    assert "goescape: failed" not in proc.stdout
+    return proc.stdout

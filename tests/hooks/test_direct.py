@@ -26,6 +26,7 @@ from goescape.cli import main
 
 from tests.conftest import go_version
 from tests.gitrepo import GitRepo
+from tests.runs import json_run
 
 # Standard-library packages without assembly or cgo, of different character.
 STD = (
@@ -288,12 +289,6 @@ def test_a_dependency_changed_just_before_recording_is_not_planned(
 # --- Runs ------------------------------------------------------------------------------
 
 
-def _json_run(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["-C", str(root), "--format", "json"])
-    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return code, doc
-
-
 def _essence(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
     return sorted(
         (f["path"], f["line"], f["col"], f["kind"], f["state"], f["expression"])
@@ -321,18 +316,18 @@ def test_a_run_compiles_directly_once_a_plan_is_recorded_and_reports_the_same(
 ) -> None:
     monkeypatch.setenv("GOESCAPE_DIRECT", "wait")
     branch.write("user/user.go", ESCAPING_USER)
-    first = _json_run(branch.path, capsys)
+    first = json_run(branch, capsys)
     assert first[0] == 1
     assert _go_build_runs(started)
     assert not _compiler_runs(started)
     started.clear()
     branch.write("user/user.go", ESCAPING_USER.replace("return p.X + p.Y", "return p.Y + p.X"))
-    second = _json_run(branch.path, capsys)
+    second = json_run(branch, capsys)
     assert _compiler_runs(started), started
     assert not [c for c in _go_build_runs(started) if "-gcflags=./user=-m=2" in c]
     monkeypatch.setenv("GOESCAPE_DIRECT", "off")
     started.clear()
-    reference = _json_run(branch.path, capsys)
+    reference = json_run(branch, capsys)
     assert not _compiler_runs(started)
     assert second[0] == 1
     assert reference[0] == 1
@@ -345,6 +340,7 @@ def test_a_direct_compile_that_fails_gives_go_builds_answer_and_drops_the_plan(
     capsys: pytest.CaptureFixture[str],
     started: list[list[str]],
     planned: tuple[list[str], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cmd, _ = planned
     # An import the plan's importcfg does not have: the compiler alone cannot find it.
@@ -363,11 +359,8 @@ def test_a_direct_compile_that_fails_gives_go_builds_answer_and_drops_the_plan(
     assert _go_build_runs(started)  # the fallback
     path = direct.plan_path(cmd, str(branch.path), process.clean_env())
     assert direct.load(path) is None
-    os.environ["GOESCAPE_DIRECT"] = "off"
-    try:
-        assert _compile(branch.path, "./user").result() == result
-    finally:
-        os.environ["GOESCAPE_DIRECT"] = "on"
+    monkeypatch.setenv("GOESCAPE_DIRECT", "off")
+    assert _compile(branch.path, "./user").result() == result
 
 
 def test_the_command_line_starts_the_planned_compile_before_git_answers(
@@ -583,7 +576,7 @@ def test_a_run_through_go_build_leaves_a_recorder_unless_in_ci(
     monkeypatch.setattr(direct, "_queued", [])
     monkeypatch.setenv("CI", ci)
     branch.write("user/user.go", ESCAPING_USER)
-    assert _json_run(branch.path, capsys)[0] == 1
+    assert json_run(branch, capsys)[0] == 1
     if left_behind:
         assert [[(cmd[-1], where) for cmd, where in builds] for builds in asked] == [
             [("./user", str(branch.path))]
